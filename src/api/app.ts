@@ -1,0 +1,45 @@
+import { fileURLToPath } from 'node:url';
+import cors from 'cors';
+import express, { type Express } from 'express';
+import type { LiveViewController } from '../core/controller.js';
+import type { Logger } from '../core/logger.js';
+import type { ServerConfig } from '../core/config.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { liveviewRouter } from './liveview-routes.js';
+
+/** Folder of the browser pages. */
+const WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
+/** The compiled pixel-code decoder, served to browsers as an ES module. */
+const PIXEL_CODE_JS = fileURLToPath(new URL('../core/pixel-code.js', import.meta.url));
+
+/** Builds the express app: CORS, JSON bodies, /health, /liveview, the pages, errors. */
+export function createApp(
+  controller: LiveViewController,
+  server: ServerConfig,
+  logger: Logger,
+): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(cors({ origin: server.cors_origins.includes('*') ? true : server.cors_origins }));
+  app.use(express.json({ limit: '1mb', strict: false }));
+  const startedAt = Date.now();
+
+  app.get('/health', (_req, res) => {
+    res.json({
+      status: 'ok',
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      detectors: Object.fromEntries(
+        controller.detectors.names.map((n) => [n, controller.detectors.detector(n).state]),
+      ),
+      streams: controller.getActiveStreams().length,
+    });
+  });
+  app.use('/liveview', liveviewRouter(controller));
+  app.get('/lib/pixel-code.js', (_req, res) => {
+    res.type('application/javascript').sendFile(PIXEL_CODE_JS);
+  });
+  app.use(express.static(WEB_DIR));
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,76 @@
+import { Router } from 'express';
+import type { LiveViewController } from '../core/controller.js';
+import { BadRequestError } from '../core/errors.js';
+import { isMapping } from '../core/validation.js';
+import { SetStreamParamsBody, StartLiveViewBody, StopLiveViewBody, parseBody } from './requests.js';
+
+/** The REST liveview API (ImSwitch's names) plus every protocol's own routes, under /liveview. */
+export function liveviewRouter(controller: LiveViewController): Router {
+  const router = Router();
+
+  router.post('/startLiveView', async (req, res) => {
+    const body = parseBody(StartLiveViewBody, req.body);
+    const result = await controller.startLiveView(body);
+    res.json({ status: 'success', ...result });
+  });
+
+  router.post('/stopLiveView', async (req, res) => {
+    const body = parseBody(StopLiveViewBody, req.body ?? {});
+    const detectorName = controller.detectorName(body.detectorName);
+    const stopped = await controller.stopLiveView(body);
+    res.json({ status: 'success', detectorName, stopped });
+  });
+
+  router.get('/getActiveStreams', (_req, res) => {
+    res.json({ status: 'success', streams: controller.getActiveStreams() });
+  });
+
+  router.post('/setStreamParams', (req, res) => {
+    const body = parseBody(SetStreamParamsBody, req.body);
+    const params = controller.setStreamParams(body.protocol, body.params);
+    res.json({ status: 'success', protocol: body.protocol, params });
+  });
+
+  router.get('/getStreamParams', (req, res) => {
+    const protocol = req.query.protocol;
+    if (typeof protocol !== 'string') {
+      throw new BadRequestError(
+        `query parameter 'protocol' is required (known protocols: ${controller.registry.protocolNames.join(', ')})`,
+      );
+    }
+    res.json({ status: 'success', protocol, params: controller.getStreamParams(protocol) });
+  });
+
+  router.get('/protocols', (_req, res) => {
+    const protocols = controller.registry.allProtocols().map((p) => ({
+      name: p.name,
+      description: p.description,
+      params: controller.getStreamParams(p.name),
+    }));
+    res.json({ status: 'success', protocols });
+  });
+
+  router.get('/detectors', (_req, res) => {
+    res.json({
+      status: 'success',
+      defaultDetector: controller.detectors.defaultName,
+      detectors: controller.detectors.list(),
+    });
+  });
+
+  router.get('/detectors/:name', (req, res) => {
+    res.json({ status: 'success', detector: controller.detectors.describe(req.params.name) });
+  });
+
+  router.post('/detectors/:name/parameters', async (req, res) => {
+    const detector = controller.detectors.detector(req.params.name);
+    if (!isMapping(req.body)) {
+      throw new BadRequestError('request body must be a JSON object of parameter names to values');
+    }
+    const parameters = await detector.setParameters(req.body);
+    res.json({ status: 'success', detectorName: detector.name, parameters });
+  });
+
+  for (const protocol of controller.registry.allProtocols()) protocol.registerRoutes?.(router, controller);
+  return router;
+}

@@ -1,0 +1,55 @@
+import { IsOptional } from 'class-validator';
+import { BadRequestError, ConfigError } from '../core/errors.js';
+import { Mapping, Text, type ValidatedClass, validateInto } from '../core/validation.js';
+
+/** Body of POST /liveview/startLiveView. */
+export class StartLiveViewBody {
+  /** Detector (default: the first configured). */
+  @IsOptional()
+  @Text()
+  detectorName?: string;
+
+  /** Protocol name, e.g. mjpeg. */
+  @Text()
+  protocol!: string;
+
+  /** Params for this stream over the protocol's defaults. */
+  @IsOptional()
+  @Mapping()
+  params?: Record<string, unknown>;
+}
+
+/** Body of POST /liveview/stopLiveView. */
+export class StopLiveViewBody {
+  /** Detector (default: the first configured). */
+  @IsOptional()
+  @Text()
+  detectorName?: string;
+
+  /** Protocol to stop (default: every stream of the detector). */
+  @IsOptional()
+  @Text()
+  protocol?: string;
+}
+
+/** Body of POST /liveview/setStreamParams. */
+export class SetStreamParamsBody {
+  /** Protocol whose defaults and running streams change. */
+  @Text()
+  protocol!: string;
+
+  /** Params to change. */
+  @Mapping()
+  params!: Record<string, unknown>;
+}
+
+/** Validates a request body; problems become one 400 naming each field. */
+export function parseBody<T extends object>(cls: ValidatedClass<T>, body: unknown): T {
+  if (body === undefined) throw new BadRequestError('a JSON request body is required');
+  try {
+    return validateInto(cls, body, '');
+  } catch (err) {
+    if (err instanceof ConfigError) throw new BadRequestError(err.problems.join('; '));
+    throw err;
+  }
+}

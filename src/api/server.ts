@@ -1,0 +1,121 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Container } from 'inversify';
+import { assemble } from '../core/container.js';
+import { parseBaseConfig, parseYaml, readConfigFile, type ResolvedConfig } from '../core/config.js';
+import { LiveViewController } from '../core/controller.js';
+import { DetectorManager } from '../core/detector-manager.js';
+import { errorMessage } from '../core/errors.js';
+import { createLogger, type Logger, type LogLevel } from '../core/logger.js';
+import { loadPlugins } from '../core/plugin-loader.js';
+import { createApp } from './app.js';
+
+/** How to start a server. */
+export interface StartOptions {
+  /** Path of a YAML config file. */
+  configFile?: string;
+  /** YAML text (used when there is no file; relative plugin paths resolve against `configDir`). */
+  configText?: string;
+  /** Folder relative paths in `configText` resolve against (default: the working directory). */
+  configDir?: string;
+  /** Overrides `server.port`. */
+  port?: number;
+  /** Overrides `server.host`. */
+  host?: string;
+  /** Overrides `logging.level`. */
+  logLevel?: LogLevel;
+  /** A logger to use instead of creating one. */
+  logger?: Logger;
+}
+
+/** A running liveview server. */
+export class LiveViewServer {
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    /** The DI container. */
+    readonly container: Container,
+    /** The checked config. */
+    readonly config: ResolvedConfig,
+    /** The HTTP server. */
+    readonly http: Server,
+    /** The root logger. */
+    readonly logger: Logger,
+  ) {}
+
+  /** The stream owner. */
+  get controller(): LiveViewController {
+    return this.container.get(LiveViewController);
+  }
+
+  /** Port actually bound. */
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  /** Base URL for clients on this machine, e.g. http://127.0.0.1:8001. */
+  get url(): string {
+    const host = this.config.server.host;
+    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    return `http://${shown.includes(':') ? `[${shown}]` : shown}:${this.port}`;
+  }
+
+  /** Stops streams, closes protocols, sockets and devices; idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const controller = this.controller;
+    await controller.stopAll();
+    for (const protocol of controller.registry.allProtocols()) {
+      await protocol.close?.().catch((err) => this.logger.error({ err }, 'protocol close failed'));
+    }
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeAllConnections();
+    await closed;
+    await this.container.get(DetectorManager).closeAll();
+    this.logger.info('stopped');
+  }
+}
+
+/**
+ * Reads and checks the config, loads the plugins, creates the detectors and listens. Config
+ * problems reject with ConfigError before any port is opened.
+ */
+export async function startServer(options: StartOptions): Promise<LiveViewServer> {
+  const { raw, configDir } = options.configFile
+    ? await readConfigFile(options.configFile)
+    : {
+        raw: parseYaml(options.configText ?? '', '(config text)'),
+        configDir: options.configDir ?? process.cwd(),
+      };
+  const base = parseBaseConfig(raw, configDir);
+  if (options.port !== undefined) base.server.port = options.port;
+  if (options.host !== undefined) base.server.host = options.host;
+  if (options.logLevel !== undefined) base.logging.level = options.logLevel;
+  const logger = options.logger ?? createLogger(base.logging.level);
+  const plugins = await loadPlugins(base.plugins, configDir);
+  const { container, config } = assemble(base, plugins, logger);
+  const controller = container.get(LiveViewController);
+  const app = createApp(controller, config.server, logger);
+  const http = createServer(app);
+  for (const protocol of controller.registry.allProtocols()) protocol.attach?.(http, controller);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', (err) =>
+      reject(
+        new Error(
+          `cannot listen on ${config.server.host}:${config.server.port}: ${errorMessage(err)}`,
+        ),
+      ),
+    );
+    http.listen(config.server.port, config.server.host, () => resolve());
+  });
+  const server = new LiveViewServer(container, config, http, logger);
+  logger.info(
+    { url: server.url, detectors: config.detectors.map((d) => d.name), plugins: plugins.map((p) => p.plugin.name) },
+    'liveview listening',
+  );
+  return server;
+}

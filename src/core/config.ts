@@ -1,0 +1,202 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { IsOptional } from 'class-validator';
+import { parseDocument } from 'yaml';
+import { ConfigError, errorMessage } from './errors.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { IntegerIn, Mapping, OneOf, Text, TextList, isMapping, validateInto } from './validation.js';
+import { parseStreamParams, type StreamParams } from './stream-params.js';
+import type { PluginRegistry } from './registry.js';
+
+/** `server:` section. */
+export class ServerConfig {
+  /** Address to listen on (default 0.0.0.0: every interface). */
+  @Text()
+  host = '0.0.0.0';
+
+  /** TCP port (default 8001; 0 picks a free port). */
+  @IntegerIn(0, 65535)
+  port = 8001;
+
+  /** Origins allowed by CORS (default ['*']: any origin, as ImSwitch's API allows). */
+  @TextList()
+  cors_origins: string[] = ['*'];
+}
+
+/** `logging:` section. */
+export class LoggingConfig {
+  /** Log level (default info). */
+  @OneOf(LOG_LEVELS)
+  level: LogLevel = 'info';
+}
+
+/** One entry of `detectors:`. */
+export class DetectorEntry {
+  /** Detector type, served by a plugin (e.g. mock). */
+  @Text()
+  type!: string;
+
+  /** Options of that type (default: the type's defaults). */
+  @IsOptional()
+  @Mapping()
+  options: Record<string, unknown> = {};
+}
+
+/** Top-level keys of a config file. */
+const TOP_LEVEL_KEYS = ['server', 'logging', 'plugins', 'detectors', 'protocols'] as const;
+
+/** Detectors used when the config names none: one simulated camera. */
+export const DEFAULT_DETECTORS: Record<string, { type: string; options: Record<string, unknown> }> =
+  { Camera: { type: 'mock', options: {} } };
+
+/** Detector names are used in URLs, so they are kept simple. */
+const DETECTOR_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The first stage of a config: what can be checked before the plugins are loaded. */
+export interface BaseConfig {
+  /** `server:` with defaults. */
+  server: ServerConfig;
+  /** `logging:` with defaults. */
+  logging: LoggingConfig;
+  /** `plugins:` (third-party module names or paths relative to `configDir`). */
+  plugins: string[];
+  /** `detectors:` as written (checked once plugins are known). */
+  detectors: Record<string, unknown>;
+  /** `protocols:` as written (checked once plugins are known). */
+  protocols: Record<string, unknown>;
+  /** Folder of the config file (relative paths resolve against it). */
+  configDir: string;
+}
+
+/** A detector as configured, with validated options. */
+export interface DetectorConfig {
+  /** Name (`detectors.<name>`). */
+  name: string;
+  /** Type. */
+  type: string;
+  /** Options validated by the type's provider. */
+  options: unknown;
+}
+
+/** A config whose every section was checked against the plugins. */
+export interface ResolvedConfig {
+  /** `server:`. */
+  server: ServerConfig;
+  /** `logging:`. */
+  logging: LoggingConfig;
+  /** Third-party plugin specifiers. */
+  plugins: string[];
+  /** Detectors in config order; the first is the default detector. */
+  detectors: DetectorConfig[];
+  /** Default stream params of every known protocol. */
+  protocols: Record<string, StreamParams>;
+  /** Folder of the config file. */
+  configDir: string;
+}
+
+/** Parses YAML text; syntax errors become ConfigError with the line. */
+export function parseYaml(text: string, source: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => `${source}: YAML syntax error: ${e.message.split('\n')[0]}`),
+    );
+  }
+  return doc.toJS() ?? {};
+}
+
+/** Reads a config file (a missing or unreadable file is a ConfigError). */
+export async function readConfigFile(file: string): Promise<{ raw: unknown; configDir: string }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`cannot read config file ${file}: ${errorMessage(err)}`]);
+  }
+  return { raw: parseYaml(text, file), configDir: path.dirname(path.resolve(file)) };
+}
+
+/** Collects the ConfigError problems of several checks and throws them together. */
+function collect<T>(problems: string[], check: () => T): T | undefined {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof ConfigError) problems.push(...err.problems);
+    else throw err;
+    return undefined;
+  }
+}
+
+/** Checks the sections that do not depend on plugins. */
+export function parseBaseConfig(raw: unknown, configDir: string): BaseConfig {
+  if (!isMapping(raw)) throw new ConfigError(['(top level): must be a mapping']);
+  const problems: string[] = [];
+  for (const key of Object.keys(raw)) {
+    if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
+      problems.push(`${key}: unknown key (known keys: ${TOP_LEVEL_KEYS.join(', ')})`);
+    }
+  }
+  const server = collect(problems, () => validateInto(ServerConfig, raw.server, 'server'));
+  const logging = collect(problems, () => validateInto(LoggingConfig, raw.logging, 'logging'));
+  const plugins = raw.plugins ?? [];
+  if (!Array.isArray(plugins) || !plugins.every((p) => typeof p === 'string' && p.length > 0)) {
+    problems.push('plugins: must be a list of npm package names or paths');
+  }
+  const detectors = raw.detectors === undefined ? DEFAULT_DETECTORS : raw.detectors;
+  if (!isMapping(detectors)) problems.push('detectors: must be a mapping of names to detectors');
+  else if (Object.keys(detectors).length === 0) {
+    problems.push('detectors: must name at least one detector');
+  }
+  const protocols = raw.protocols ?? {};
+  if (!isMapping(protocols)) problems.push('protocols: must be a mapping of protocol names');
+  if (problems.length > 0 || !server || !logging) throw new ConfigError(problems);
+  return {
+    server,
+    logging,
+    plugins: plugins as string[],
+    detectors: detectors as Record<string, unknown>,
+    protocols: protocols as Record<string, unknown>,
+    configDir,
+  };
+}
+
+/** Checks `detectors:` and `protocols:` against what the plugins provide. */
+export function resolveConfig(base: BaseConfig, registry: PluginRegistry): ResolvedConfig {
+  const problems: string[] = [];
+  const detectors: DetectorConfig[] = [];
+  for (const [name, rawEntry] of Object.entries(base.detectors)) {
+    const at = `detectors.${name}`;
+    if (!DETECTOR_NAME.test(name)) {
+      problems.push(`${at}: a detector name may only contain letters, digits, '_', '-' and '.'`);
+      continue;
+    }
+    const entry = collect(problems, () => validateInto(DetectorEntry, rawEntry, at));
+    if (!entry) continue;
+    const provider = registry.findProvider(entry.type);
+    if (!provider) {
+      problems.push(`${at}.type: ${registry.unknownTypeMessage(entry.type)}`);
+      continue;
+    }
+    const options = collect(problems, () => provider.parseOptions(entry.options, `${at}.options`));
+    if (options !== undefined) detectors.push({ name, type: entry.type, options });
+  }
+  const protocols: Record<string, StreamParams> = {};
+  for (const name of Object.keys(base.protocols)) {
+    if (!registry.findProtocol(name)) problems.push(`protocols.${name}: ${registry.unknownProtocolMessage(name)}`);
+  }
+  for (const protocol of registry.allProtocols()) {
+    const params = collect(problems, () =>
+      parseStreamParams(protocol.paramsClass, base.protocols[protocol.name], `protocols.${protocol.name}`),
+    );
+    if (params) protocols[protocol.name] = params;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    server: base.server,
+    logging: base.logging,
+    plugins: base.plugins,
+    detectors,
+    protocols,
+    configDir: base.configDir,
+  };
+}

@@ -1,0 +1,307 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { DisplayFrame, Frame } from './frame.js';
+import type { FrameSource, FrameSubscription } from './frame-source.js';
+import type { Logger } from './logger.js';
+import { normalize } from './normalize.js';
+import { subsample } from './subsample.js';
+import { LiveViewError, errorMessage } from './errors.js';
+import { normalizeOptionsOf, subsampleOptionsOf, type StreamParams } from './stream-params.js';
+
+/** What a worker's encoder made of one frame; the same object goes to every session. */
+export interface EncodedUnit<U> {
+  /** The encoded bytes or packet (JPEG, video access unit, UC2F packet…). */
+  data: U;
+  /** The source frame's number. */
+  frameNumber: number;
+  /** The source frame's capture time, ns since the epoch. */
+  timestamp: bigint;
+  /** Width of the encoded image. */
+  width: number;
+  /** Height of the encoded image. */
+  height: number;
+  /** The values mapped to black and white, if the unit was normalized. */
+  window?: { min: number; max: number };
+}
+
+/** One client of a stream (an HTTP response, a peer, a socket). */
+export interface StreamSession<U> {
+  /** Unique id within the stream. */
+  readonly id: string;
+  /** Who the client is (address:port), for listings. */
+  readonly remote: string;
+  /** Units delivered to this client. */
+  readonly framesSent: number;
+  /** Units skipped because this client was not ready (too slow). */
+  readonly framesSkipped: number;
+  /** Delivers a unit, or skips it if the client is still busy with an earlier one. Never blocks. */
+  send(unit: EncodedUnit<U>): void;
+  /** Ends the session; idempotent. */
+  close(reason?: string): void;
+}
+
+/** Everything a protocol needs to create a worker. */
+export interface WorkerContext<P extends StreamParams> {
+  /** Detector name. */
+  detectorName: string;
+  /** Protocol name. */
+  protocol: string;
+  /** Initial params (validated). */
+  params: P;
+  /** Frames of the detector. */
+  source: FrameSource;
+  /** Logger bound to the stream. */
+  logger: Logger;
+}
+
+/** What getActiveStreams reports for one stream. */
+export interface StreamStatus {
+  detectorName: string;
+  protocol: string;
+  params: StreamParams;
+  state: 'running' | 'error';
+  error?: string;
+  startedAt: string;
+  clientCount: number;
+  clients: { id: string; remote: string; framesSent: number; framesSkipped: number }[];
+  framesEncoded: number;
+  framesSent: number;
+  framesDropped: number;
+  framesSkipped: number;
+  encodeErrors: number;
+  fps: number;
+}
+
+const FPS_WINDOW_MS = 2000;
+
+/**
+ * One running stream (detector × protocol): reads the newest frame, throttles, lets the protocol
+ * encode it once and hands the one encoded unit to every session. Protocols subclass it and
+ * implement `encode`.
+ */
+export abstract class StreamWorker<P extends StreamParams = StreamParams, U = unknown> {
+  readonly detectorName: string;
+  readonly protocol: string;
+  readonly startedAt = new Date();
+  protected readonly logger: Logger;
+  protected readonly source: FrameSource;
+  private currentParams: P;
+  private subscription: FrameSubscription | undefined;
+  private readonly sessionSet = new Set<StreamSession<U>>();
+  private waiters: { resolve: (u: EncodedUnit<U>) => void; reject: (e: Error) => void }[] = [];
+  private stopped = false;
+  private readonly stopSignal = new AbortController();
+  private loop: Promise<void> | undefined;
+  private throttled = 0;
+  private encodeTimes: number[] = [];
+  private lastEncodeError = 0;
+  private idleListener: (() => void) | undefined;
+  /** Frames encoded. */
+  framesEncoded = 0;
+  /** Encodes that failed. */
+  encodeErrors = 0;
+  /** The newest unit encoded. */
+  latestUnit: EncodedUnit<U> | undefined;
+
+  constructor(context: WorkerContext<P>) {
+    this.detectorName = context.detectorName;
+    this.protocol = context.protocol;
+    this.currentParams = context.params;
+    this.source = context.source;
+    this.logger = context.logger;
+  }
+
+  /** Turns a frame into the unit all sessions receive; called at most once per frame. */
+  protected abstract encode(frame: Frame, params: P): Promise<EncodedUnit<U>>;
+
+  /** The stream's params. */
+  get params(): P {
+    return this.currentParams;
+  }
+
+  /** Connected sessions. */
+  get sessions(): ReadonlySet<StreamSession<U>> {
+    return this.sessionSet;
+  }
+
+  /** True until `stop()`. */
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  /** Subscribes to the detector (starting it if needed) and starts the frame loop. */
+  async start(): Promise<void> {
+    this.subscription = await this.source.subscribe(1);
+    this.loop = this.run(this.subscription);
+  }
+
+  /** Stops the loop, leaves the detector and closes every session; idempotent. */
+  async stop(reason = 'stream stopped'): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopSignal.abort();
+    this.subscription?.unsubscribe();
+    for (const s of [...this.sessionSet]) s.close(reason);
+    this.sessionSet.clear();
+    for (const w of this.waiters) w.reject(new LiveViewError(reason, 503));
+    this.waiters = [];
+    await this.loop;
+  }
+
+  /** Applies new params live; connected sessions stay. Subclasses extend it to retune encoders. */
+  updateParams(params: P): void {
+    this.currentParams = params;
+  }
+
+  /** Adds a client. */
+  addSession(session: StreamSession<U>): void {
+    if (this.stopped) {
+      session.close('stream stopped');
+      return;
+    }
+    this.sessionSet.add(session);
+  }
+
+  /** Removes a client; when the last one leaves the idle listener is told. */
+  removeSession(session: StreamSession<U>): void {
+    if (!this.sessionSet.delete(session)) return;
+    if (this.sessionSet.size === 0) this.idleListener?.();
+  }
+
+  /** Registers the one callback told when the last session leaves (used for on-demand streams). */
+  onIdle(listener: () => void): void {
+    this.idleListener = listener;
+  }
+
+  /** The next unit encoded after this call (for snapshots); rejects after `timeoutMs`. */
+  nextUnit(timeoutMs: number): Promise<EncodedUnit<U>> {
+    if (this.stopped) return Promise.reject(new LiveViewError('stream stopped', 503));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: (u: EncodedUnit<U>) => {
+          clearTimeout(timer);
+          resolve(u);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(
+          new LiveViewError(
+            `no frame from detector '${this.detectorName}' within ${timeoutMs} ms (state: ${this.source.state})`,
+            504,
+          ),
+        );
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Subsamples and normalizes a frame to 8 bit with the stream's params. */
+  protected toDisplay(frame: Frame, params: P): DisplayFrame {
+    return normalize(subsample(frame, subsampleOptionsOf(params)), normalizeOptionsOf(params));
+  }
+
+  /** Counters for getActiveStreams. */
+  status(): Omit<StreamStatus, 'params'> {
+    const clients = [...this.sessionSet].map((s) => ({
+      id: s.id,
+      remote: s.remote,
+      framesSent: s.framesSent,
+      framesSkipped: s.framesSkipped,
+    }));
+    const detector = this.source.detector;
+    return {
+      detectorName: this.detectorName,
+      protocol: this.protocol,
+      state: detector.state === 'error' ? 'error' : 'running',
+      ...(detector.error ? { error: detector.error } : {}),
+      startedAt: this.startedAt.toISOString(),
+      clientCount: clients.length,
+      clients,
+      framesEncoded: this.framesEncoded,
+      framesSent: clients.reduce((n, c) => n + c.framesSent, 0),
+      framesDropped: Math.max(0, (this.subscription?.queue.dropped ?? 0) - this.throttled),
+      framesSkipped: clients.reduce((n, c) => n + c.framesSkipped, 0),
+      encodeErrors: this.encodeErrors,
+      fps: this.measuredFps(),
+    };
+  }
+
+  private measuredFps(): number {
+    const now = performance.now();
+    const recent = this.encodeTimes.filter((t) => now - t <= FPS_WINDOW_MS);
+    if (recent.length < 2) return 0;
+    const span = (recent[recent.length - 1] - recent[0]) / 1000;
+    return span > 0 ? Math.round(((recent.length - 1) / span) * 10) / 10 : 0;
+  }
+
+  private wantsFrames(): boolean {
+    return this.sessionSet.size > 0 || this.waiters.length > 0;
+  }
+
+  private async run(subscription: FrameSubscription): Promise<void> {
+    const queue = subscription.queue;
+    let lastEncode = -Infinity;
+    for (;;) {
+      let frame = await queue.next();
+      if (!frame || this.stopped) return;
+      if (!this.wantsFrames()) continue;
+      const wait = lastEncode + this.currentParams.throttle_ms - performance.now();
+      if (wait > 0) {
+        // Frames that arrive while we wait for the throttle are skipped on purpose, not dropped.
+        const droppedBefore = queue.dropped;
+        try {
+          await delay(wait, undefined, { signal: this.stopSignal.signal });
+        } catch {
+          return;
+        }
+        const newer = queue.takeNewest();
+        this.throttled += queue.dropped - droppedBefore;
+        if (newer) frame = newer;
+      }
+      lastEncode = performance.now();
+      await this.encodeAndSend(frame);
+    }
+  }
+
+  private async encodeAndSend(frame: Frame): Promise<void> {
+    let unit: EncodedUnit<U>;
+    try {
+      unit = await this.encode(frame, this.currentParams);
+    } catch (err) {
+      this.encodeErrors++;
+      const now = Date.now();
+      // One log line per 10 s at most: a broken encoder must not flood the log.
+      if (now - this.lastEncodeError > 10_000) {
+        this.lastEncodeError = now;
+        this.logger.error({ err: errorMessage(err), errors: this.encodeErrors }, 'encode failed');
+      }
+      return;
+    }
+    if (this.stopped) return;
+    this.framesEncoded++;
+    this.latestUnit = unit;
+    const now = performance.now();
+    this.encodeTimes.push(now);
+    if (this.encodeTimes.length > 256) this.encodeTimes = this.encodeTimes.slice(-128);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.resolve(unit);
+    for (const session of this.sessionSet) {
+      try {
+        session.send(unit);
+      } catch (err) {
+        this.logger.warn({ err: errorMessage(err), session: session.id }, 'session send failed');
+        session.close('send failed');
+        this.removeSession(session);
+      }
+    }
+  }
+}
+
+/** A worker of any unit type (the controller does not look inside units). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStreamWorker<P extends StreamParams = StreamParams> = StreamWorker<P, any>;

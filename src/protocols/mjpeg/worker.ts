@@ -1,0 +1,38 @@
+import sharp from 'sharp';
+import { StreamWorker, type EncodedUnit, type Frame, type WorkerContext } from '../../index.js';
+import { partHeader } from './multipart.js';
+import type { MjpegParams } from './params.js';
+import type { MjpegPart } from './session.js';
+
+// Every frame is new: libvips' operation cache would only hold memory.
+sharp.cache(false);
+
+/** Encodes each frame once to JPEG (sharp/libjpeg-turbo) and hands the same bytes to every viewer. */
+export class MjpegWorker extends StreamWorker<MjpegParams, MjpegPart> {
+  constructor(context: WorkerContext<MjpegParams>) {
+    super(context);
+  }
+
+  protected async encode(frame: Frame, params: MjpegParams): Promise<EncodedUnit<MjpegPart>> {
+    const display = this.toDisplay(frame, params);
+    let image = sharp(display.data, {
+      raw: { width: display.width, height: display.height, channels: display.channels },
+    });
+    // A gray frame stays a one-channel JPEG: three times less work than an RGB one.
+    if (display.channels === 1) image = image.toColourspace('b-w');
+    const jpeg = await image.jpeg({ quality: params.jpeg_quality, optimiseCoding: false }).toBuffer();
+    const head = partHeader(jpeg.length, {
+      'X-Frame-Number': frame.frameNumber,
+      'X-Timestamp': frame.timestamp.toString(),
+      'X-Detector': encodeURIComponent(frame.detector),
+    });
+    return {
+      data: { head, jpeg },
+      frameNumber: frame.frameNumber,
+      timestamp: frame.timestamp,
+      width: display.width,
+      height: display.height,
+      window: display.window,
+    };
+  }
+}

@@ -1,6 +1,6 @@
 import { IsOptional } from 'class-validator';
 import { BadRequestError, ConfigError } from '../core/errors.js';
-import { Mapping, Text, type ValidatedClass, validateInto } from '../core/validation.js';
+import { Mapping, Text, type ValidatedClass, isMapping, validateInto } from '../core/validation.js';
 
 /** Body of POST /liveview/startLiveView. */
 export class StartLiveViewBody {
@@ -45,7 +45,7 @@ export class SetStreamParamsBody {
 
 /** Validates a request body; problems become one 400 naming each field. */
 export function parseBody<T extends object>(cls: ValidatedClass<T>, body: unknown): T {
-  if (body === undefined) throw new BadRequestError('a JSON request body is required');
+  if (!isMapping(body)) throw new BadRequestError('request body: must be a JSON object');
   try {
     return validateInto(cls, body, '');
   } catch (err) {

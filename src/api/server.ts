@@ -1,13 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Container } from 'inversify';
-import { assemble } from '../core/container.js';
-import { parseBaseConfig, parseYaml, readConfigFile, type ResolvedConfig } from '../core/config.js';
+import { loadConfig } from '../core/container.js';
+import { parseYaml, readConfigFile, type ResolvedConfig } from '../core/config.js';
 import { LiveViewController } from '../core/controller.js';
 import { DetectorManager } from '../core/detector-manager.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../core/logger.js';
-import { loadPlugins } from '../core/plugin-loader.js';
 import { createApp } from './app.js';
 
 /** How to start a server. */
@@ -91,13 +90,12 @@ export async function startServer(options: StartOptions): Promise<LiveViewServer
         raw: parseYaml(options.configText ?? '', '(config text)'),
         configDir: options.configDir ?? process.cwd(),
       };
-  const base = parseBaseConfig(raw, configDir);
-  if (options.port !== undefined) base.server.port = options.port;
-  if (options.host !== undefined) base.server.host = options.host;
-  if (options.logLevel !== undefined) base.logging.level = options.logLevel;
-  const logger = options.logger ?? createLogger(base.logging.level);
-  const plugins = await loadPlugins(base.plugins, configDir);
-  const { container, config } = assemble(base, plugins, logger);
+  const { container, config, logger } = await loadConfig(
+    raw,
+    configDir,
+    { port: options.port, host: options.host, logLevel: options.logLevel },
+    (level) => options.logger ?? createLogger(level),
+  );
   const controller = container.get(LiveViewController);
   const app = createApp(controller, config.server, logger);
   const http = createServer(app);
@@ -114,7 +112,7 @@ export async function startServer(options: StartOptions): Promise<LiveViewServer
   });
   const server = new LiveViewServer(container, config, http, logger);
   logger.info(
-    { url: server.url, detectors: config.detectors.map((d) => d.name), plugins: plugins.map((p) => p.plugin.name) },
+    { url: server.url, detectors: config.detectors.map((d) => d.name), plugins: config.plugins },
     'liveview listening',
   );
   return server;

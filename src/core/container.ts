@@ -1,9 +1,10 @@
 import { Container } from 'inversify';
 import type { ResolvedConfig } from './config.js';
-import { resolveConfig, type BaseConfig } from './config.js';
+import { parseBaseConfig, resolveConfig, type BaseConfig } from './config.js';
+import { loadPlugins } from './plugin-loader.js';
 import { LiveViewController } from './controller.js';
 import { DetectorManager } from './detector-manager.js';
-import type { Logger } from './logger.js';
+import { createLogger, type Logger, type LogLevel } from './logger.js';
 import type { LoadedPlugin } from './plugin-loader.js';
 import { PluginRegistry } from './registry.js';
 import { ConfigToken, LoggerToken } from './tokens.js';
@@ -32,4 +33,33 @@ export function assemble(base: BaseConfig, plugins: LoadedPlugin[], logger: Logg
   container.bind(DetectorManager).toSelf();
   container.bind(LiveViewController).toSelf();
   return { container, config, registry };
+}
+
+/** Options of loadConfig that override the file. */
+export interface ConfigOverrides {
+  /** Overrides `server.port`. */
+  port?: number;
+  /** Overrides `server.host`. */
+  host?: string;
+  /** Overrides `logging.level`. */
+  logLevel?: LogLevel;
+}
+
+/**
+ * The whole config pipeline without opening anything: checks the plugin-independent sections,
+ * loads the plugins, then checks detectors and protocols against them.
+ */
+export async function loadConfig(
+  raw: unknown,
+  configDir: string,
+  overrides: ConfigOverrides = {},
+  makeLogger: (level: LogLevel) => Logger = createLogger,
+): Promise<Assembled & { logger: Logger }> {
+  const base = parseBaseConfig(raw, configDir);
+  if (overrides.port !== undefined) base.server.port = overrides.port;
+  if (overrides.host !== undefined) base.server.host = overrides.host;
+  if (overrides.logLevel !== undefined) base.logging.level = overrides.logLevel;
+  const logger = makeLogger(base.logging.level);
+  const plugins = await loadPlugins(base.plugins, configDir);
+  return { ...assemble(base, plugins, logger), logger };
 }

@@ -21,9 +21,9 @@ Options:
 const STOP_TIMEOUT_MS = 4500;
 
 function version(): string {
-  const pkg = JSON.parse(
-    readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-  ) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -73,7 +73,8 @@ async function main(): Promise<void> {
       host: values.host,
     });
   } catch (err) {
-    if (err instanceof ConfigError) fail(`invalid configuration:\n${err.problems.map((p) => `  ${p}`).join('\n')}`);
+    if (err instanceof ConfigError)
+      fail(`invalid configuration:\n${err.problems.map((p) => `  ${p}`).join('\n')}`);
     fail(errorMessage(err));
   }
   const stop = (signal: string): void => {

@@ -71,6 +71,7 @@ export function liveviewRouter(controller: LiveViewController): Router {
     res.json({ status: 'success', detectorName: detector.name, parameters });
   });
 
-  for (const protocol of controller.registry.allProtocols()) protocol.registerRoutes?.(router, controller);
+  for (const protocol of controller.registry.allProtocols())
+    protocol.registerRoutes?.(router, controller);
   return router;
 }

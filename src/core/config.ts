@@ -4,7 +4,15 @@ import { IsOptional } from 'class-validator';
 import { parseDocument } from 'yaml';
 import { ConfigError, errorMessage } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
-import { IntegerIn, Mapping, OneOf, Text, TextList, isMapping, validateInto } from './validation.js';
+import {
+  IntegerIn,
+  Mapping,
+  OneOf,
+  Text,
+  TextList,
+  isMapping,
+  validateInto,
+} from './validation.js';
 import { parseStreamParams, type StreamParams } from './stream-params.js';
 import type { PluginRegistry } from './registry.js';
 
@@ -182,11 +190,16 @@ export function resolveConfig(base: BaseConfig, registry: PluginRegistry): Resol
   }
   const protocols: Record<string, StreamParams> = {};
   for (const name of Object.keys(base.protocols)) {
-    if (!registry.findProtocol(name)) problems.push(`protocols.${name}: ${registry.unknownProtocolMessage(name)}`);
+    if (!registry.findProtocol(name))
+      problems.push(`protocols.${name}: ${registry.unknownProtocolMessage(name)}`);
   }
   for (const protocol of registry.allProtocols()) {
     const params = collect(problems, () =>
-      parseStreamParams(protocol.paramsClass, base.protocols[protocol.name], `protocols.${protocol.name}`),
+      parseStreamParams(
+        protocol.paramsClass,
+        base.protocols[protocol.name],
+        `protocols.${protocol.name}`,
+      ),
     );
     if (params) protocols[protocol.name] = params;
   }

@@ -1,7 +1,13 @@
 import { inject, injectable } from 'inversify';
 import type { ResolvedConfig } from './config.js';
 import { DetectorManager } from './detector-manager.js';
-import { BadRequestError, ConfigError, ConflictError, LiveViewError, errorMessage } from './errors.js';
+import {
+  BadRequestError,
+  ConfigError,
+  ConflictError,
+  LiveViewError,
+  errorMessage,
+} from './errors.js';
 import type { Logger } from './logger.js';
 import type { Protocol } from './protocol.js';
 import { PluginRegistry } from './registry.js';
@@ -93,21 +99,34 @@ export class LiveViewController {
       if (request.params !== undefined) {
         running.worker.updateParams(
           toBadRequest(() =>
-            parseStreamParams(protocol.paramsClass, request.params, 'params', running.worker.params),
+            parseStreamParams(
+              protocol.paramsClass,
+              request.params,
+              'params',
+              running.worker.params,
+            ),
           ),
         );
       }
       return this.describeStart(running);
     }
     const params = toBadRequest(() =>
-      parseStreamParams(protocol.paramsClass, request.params, 'params', this.getStreamParams(protocol.name)),
+      parseStreamParams(
+        protocol.paramsClass,
+        request.params,
+        'params',
+        this.getStreamParams(protocol.name),
+      ),
     );
     const entry = await this.createStream(detectorName, protocol, params, false);
     return this.describeStart(entry);
   }
 
   /** The running stream of a detector and protocol, started with the defaults if there is none (on demand). */
-  async ensureStream(detectorName: string | undefined, protocolName: string): Promise<StreamWorker> {
+  async ensureStream(
+    detectorName: string | undefined,
+    protocolName: string,
+  ): Promise<StreamWorker> {
     const protocol = this.protocol(protocolName);
     const name = this.detectorName(detectorName);
     const key = streamKey(name, protocol.name);
@@ -160,14 +179,21 @@ export class LiveViewController {
   setStreamParams(protocolName: unknown, params: unknown): StreamParams {
     const protocol = this.protocol(protocolName);
     const updated = toBadRequest(() =>
-      parseStreamParams(protocol.paramsClass, params, 'params', this.getStreamParams(protocol.name)),
+      parseStreamParams(
+        protocol.paramsClass,
+        params,
+        'params',
+        this.getStreamParams(protocol.name),
+      ),
     );
     // Check every running stream first so that a bad combination changes nothing.
     const perStream = [...this.streams.values()]
       .filter((e) => e.protocol === protocol)
       .map((e) => ({
         e,
-        p: toBadRequest(() => parseStreamParams(protocol.paramsClass, params, 'params', e.worker.params)),
+        p: toBadRequest(() =>
+          parseStreamParams(protocol.paramsClass, params, 'params', e.worker.params),
+        ),
       }));
     this.defaults.set(protocol.name, updated);
     for (const { e, p } of perStream) e.worker.updateParams(p);
@@ -215,7 +241,10 @@ export class LiveViewController {
       const entry: StreamEntry = { worker, protocol, onDemand };
       worker.onIdle(() => this.scheduleIdleStop(key, entry));
       this.streams.set(key, entry);
-      this.logger.info({ detector: detectorName, protocol: protocol.name, onDemand }, 'stream started');
+      this.logger.info(
+        { detector: detectorName, protocol: protocol.name, onDemand },
+        'stream started',
+      );
       return entry;
     };
     const promise = create().finally(() => this.pending.delete(key));
@@ -240,7 +269,10 @@ export class LiveViewController {
     this.streams.delete(key);
     clearTimeout(entry.idleTimer);
     await entry.worker.stop();
-    this.logger.info({ detector: entry.worker.detectorName, protocol: entry.protocol.name }, 'stream stopped');
+    this.logger.info(
+      { detector: entry.worker.detectorName, protocol: entry.protocol.name },
+      'stream stopped',
+    );
     return true;
   }
 }

@@ -93,7 +93,10 @@ export async function loadPlugin(
 }
 
 /** Loads the built-in plugins, then the configured ones; collects every failure. */
-export async function loadPlugins(specifiers: string[], configDir: string): Promise<LoadedPlugin[]> {
+export async function loadPlugins(
+  specifiers: string[],
+  configDir: string,
+): Promise<LoadedPlugin[]> {
   const loaded: LoadedPlugin[] = [];
   const problems: string[] = [];
   const all = [

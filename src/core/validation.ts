@@ -17,11 +17,18 @@ function rule(
   test: (value: unknown) => boolean,
   options?: ValidationOptions,
 ): PropertyDecorator {
-  return ValidateBy({ name, validator: { validate: test, defaultMessage: () => message } }, options);
+  return ValidateBy(
+    { name, validator: { validate: test, defaultMessage: () => message } },
+    options,
+  );
 }
 
 /** Property must be an integer in [min, max]. */
-export function IntegerIn(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
+export function IntegerIn(
+  min: number,
+  max: number,
+  options?: ValidationOptions,
+): PropertyDecorator {
   return rule(
     'integerIn',
     `must be an integer between ${min} and ${max}`,
@@ -52,12 +59,7 @@ export function FiniteNumber(options?: ValidationOptions): PropertyDecorator {
 
 /** Property must be one of the given values. */
 export function OneOf(values: readonly unknown[], options?: ValidationOptions): PropertyDecorator {
-  return rule(
-    'oneOf',
-    `must be one of: ${values.join(', ')}`,
-    (v) => values.includes(v),
-    options,
-  );
+  return rule('oneOf', `must be one of: ${values.join(', ')}`, (v) => values.includes(v), options);
 }
 
 /** Property must be a non-empty string. */

@@ -38,13 +38,18 @@ export async function postJson(
 }
 
 /** GETs JSON. */
-export async function getJson(url: string): Promise<{ status: number; json: Record<string, unknown> }> {
+export async function getJson(
+  url: string,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(url);
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
 /** Resolves when `check` returns true, polling every 20 ms; rejects after `timeoutMs`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);

@@ -117,7 +117,9 @@ describe('liveview command', function () {
       await reader.connect(`${url}/liveview/mjpeg?detectorName=Camera`);
       await reader.waitForParts(2);
       const t0 = Date.now();
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const exited = new Promise<number | null>((resolve) =>
+        child.on('exit', (code) => resolve(code)),
+      );
       child.kill(signal);
       const code = await exited;
       expect(code).to.equal(0);

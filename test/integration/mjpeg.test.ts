@@ -75,7 +75,11 @@ describe('MJPEG protocol', function () {
   it('connecting starts the stream on demand, and it stops after the last client left', async () => {
     const reader = await open();
     await reader.waitForParts(1);
-    expect((await streams())[0]).to.include({ detectorName: 'Camera', onDemand: true, clientCount: 1 });
+    expect((await streams())[0]).to.include({
+      detectorName: 'Camera',
+      onDemand: true,
+      clientCount: 1,
+    });
     reader.close();
     await waitFor(async () => (await streams()).length === 0, 6000);
     await waitFor(() => server.controller.detectors.detector('Camera').state === 'idle', 3000);
@@ -114,7 +118,10 @@ describe('MJPEG protocol', function () {
     const last = await decodeJpeg(reader.parts[reader.parts.length - 1].body);
     expect(last.width).to.equal(160);
     expect(reader.ended).to.equal(false);
-    await postJson(`${base}/liveview/setStreamParams`, { protocol: 'mjpeg', params: { max_width: 0 } });
+    await postJson(`${base}/liveview/setStreamParams`, {
+      protocol: 'mjpeg',
+      params: { max_width: 0 },
+    });
   });
 
   it('snapshot.jpg returns one JPEG with the frame number', async () => {

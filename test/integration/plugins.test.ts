@@ -62,7 +62,10 @@ protocols:
       detectorName: 'Camera',
       protocol: 'counter',
     });
-    expect(started.json).to.include({ status: 'success', url: '/liveview/counter?detectorName=Camera' });
+    expect(started.json).to.include({
+      status: 'success',
+      url: '/liveview/counter?detectorName=Camera',
+    });
     await reader.connect(`${base}/liveview/mjpeg?detectorName=Camera`);
     await reader.waitForParts(10);
     const received = source.framesReceived;
@@ -75,10 +78,12 @@ protocols:
       detectorName: string;
       protocol: string;
     }[];
-    expect(streams.filter((s) => s.detectorName === 'Camera').map((s) => s.protocol).sort()).to.deep.equal([
-      'counter',
-      'mjpeg',
-    ]);
+    expect(
+      streams
+        .filter((s) => s.detectorName === 'Camera')
+        .map((s) => s.protocol)
+        .sort(),
+    ).to.deep.equal(['counter', 'mjpeg']);
     // The mock detector runs at 30 fps: both protocols together did not make it acquire twice.
     await new Promise((r) => setTimeout(r, 1000));
     const perSecond = source.framesReceived - received;
@@ -90,7 +95,10 @@ protocols:
 
   it('acquisition stops after the last stream stops', async () => {
     const detector = server.controller.detectors.detector('Camera');
-    await postJson(`${base}/liveview/startLiveView`, { detectorName: 'Camera', protocol: 'counter' });
+    await postJson(`${base}/liveview/startLiveView`, {
+      detectorName: 'Camera',
+      protocol: 'counter',
+    });
     expect(detector.state).to.equal('running');
     await postJson(`${base}/liveview/stopLiveView`, { detectorName: 'Camera' });
     await waitFor(() => detector.state === 'idle', 4000);

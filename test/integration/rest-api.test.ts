@@ -70,7 +70,9 @@ describe('REST liveview API', function () {
   });
 
   it('startLiveView defaults to the first detector and answers the client url', async () => {
-    const { status, json } = await postJson(`${base}/liveview/startLiveView`, { protocol: 'mjpeg' });
+    const { status, json } = await postJson(`${base}/liveview/startLiveView`, {
+      protocol: 'mjpeg',
+    });
     expect(status).to.equal(200);
     expect(json).to.include({
       status: 'success',

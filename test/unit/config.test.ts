@@ -74,24 +74,44 @@ detectors:
       'server: { prot: 1 }',
       ['server.prot: unknown key (known keys: host, port, cors_origins)'],
     ],
-    ['port out of range', 'server: { port: 70000 }', ['server.port: must be an integer between 0 and 65535']],
-    ['port as text', 'server: { port: "80a" }', ['server.port: must be an integer between 0 and 65535']],
+    [
+      'port out of range',
+      'server: { port: 70000 }',
+      ['server.port: must be an integer between 0 and 65535'],
+    ],
+    [
+      'port as text',
+      'server: { port: "80a" }',
+      ['server.port: must be an integer between 0 and 65535'],
+    ],
     ['empty host', "server: { host: '' }", ['server.host: must be a non-empty string']],
-    ['cors not a list', 'server: { cors_origins: 5 }', ['server.cors_origins: must be a list of strings']],
+    [
+      'cors not a list',
+      'server: { cors_origins: 5 }',
+      ['server.cors_origins: must be a list of strings'],
+    ],
     [
       'bad log level',
       'logging: { level: loud }',
       ['logging.level: must be one of: fatal, error, warn, info, debug, trace, silent'],
     ],
     ['server not a mapping', 'server: 5', ['server: must be a mapping']],
-    ['plugins not a list', 'plugins: abc', ['plugins: must be a list of npm package names or paths']],
+    [
+      'plugins not a list',
+      'plugins: abc',
+      ['plugins: must be a list of npm package names or paths'],
+    ],
     ['detectors empty', 'detectors: {}', ['detectors: must name at least one detector']],
     [
       'unknown detector type',
       'detectors: { Camera: { type: gige } }',
       ["detectors.Camera.type: unknown detector type 'gige' (known types: mock)"],
     ],
-    ['detector without type', 'detectors: { Camera: {} }', ['detectors.Camera.type: must be a non-empty string']],
+    [
+      'detector without type',
+      'detectors: { Camera: {} }',
+      ['detectors.Camera.type: must be a non-empty string'],
+    ],
     [
       'unknown detector key',
       'detectors: { Camera: { type: mock, option: {} } }',
@@ -160,7 +180,7 @@ detectors:
       'npm plugin not installed',
       'plugins: [liveview-plugin-does-not-exist]',
       [
-        "plugins[0]: cannot load plugin 'liveview-plugin-does-not-exist': Cannot find package 'liveview-plugin-does-not-exist' imported from " ,
+        "plugins[0]: cannot load plugin 'liveview-plugin-does-not-exist': Cannot find package 'liveview-plugin-does-not-exist' imported from ",
       ],
     ],
   ];
@@ -177,11 +197,17 @@ detectors:
   }
 
   it('rejects YAML syntax errors with the line', async () => {
-    expect(() => parseYaml('server:\n  port: [1,\n', 'bad.yaml')).to.throw(ConfigError, /^bad\.yaml: YAML syntax error: .*line/);
+    expect(() => parseYaml('server:\n  port: [1,\n', 'bad.yaml')).to.throw(
+      ConfigError,
+      /^bad\.yaml: YAML syntax error: .*line/,
+    );
   });
 
   it('rejects duplicate keys', async () => {
-    expect(() => parseYaml('server: {}\nserver: {}\n', 'dup.yaml')).to.throw(ConfigError, /dup\.yaml/);
+    expect(() => parseYaml('server: {}\nserver: {}\n', 'dup.yaml')).to.throw(
+      ConfigError,
+      /dup\.yaml/,
+    );
   });
 
   it('third-party plugins add their detector types to the error listing', async () => {

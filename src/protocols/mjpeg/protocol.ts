@@ -24,7 +24,8 @@ function detectorQuery(value: unknown): string | undefined {
 @injectable()
 export class MjpegProtocol implements Protocol<MjpegParams> {
   readonly name = 'mjpeg';
-  readonly description = 'Motion JPEG over HTTP (multipart/x-mixed-replace): plays in <img>, browsers, ffmpeg';
+  readonly description =
+    'Motion JPEG over HTTP (multipart/x-mixed-replace): plays in <img>, browsers, ffmpeg';
   readonly paramsClass = MjpegParams;
 
   createWorker(context: WorkerContext<MjpegParams>): MjpegWorker {
@@ -37,7 +38,10 @@ export class MjpegProtocol implements Protocol<MjpegParams> {
 
   registerRoutes(router: Router, controller: LiveViewController): void {
     router.get('/mjpeg', async (req, res) => {
-      const worker = await controller.ensureStream(detectorQuery(req.query.detectorName), this.name);
+      const worker = await controller.ensureStream(
+        detectorQuery(req.query.detectorName),
+        this.name,
+      );
       res.writeHead(200, {
         'Content-Type': MJPEG_CONTENT_TYPE,
         'Cache-Control': 'no-cache, no-store, must-revalidate',

@@ -20,7 +20,9 @@ export class MjpegWorker extends StreamWorker<MjpegParams, MjpegPart> {
     });
     // A gray frame stays a one-channel JPEG: three times less work than an RGB one.
     if (display.channels === 1) image = image.toColourspace('b-w');
-    const jpeg = await image.jpeg({ quality: params.jpeg_quality, optimiseCoding: false }).toBuffer();
+    const jpeg = await image
+      .jpeg({ quality: params.jpeg_quality, optimiseCoding: false })
+      .toBuffer();
     const head = partHeader(jpeg.length, {
       'X-Frame-Number': frame.frameNumber,
       'X-Timestamp': frame.timestamp.toString(),

@@ -46,12 +46,14 @@ export const PIXEL_CODE_LAYOUT = Object.freeze({
   whiteColumns: Object.freeze([0, 35]) as readonly number[],
   /** Columns of the black reference blocks. */
   blackColumns: Object.freeze([1, 34]) as readonly number[],
+  /** Narrowest image the code is drawn into (narrower blocks do not survive compression). */
+  minWidth: 64,
 });
 
 const { blocksPerWidth: PER_WIDTH, columns: COLS, rows: ROWS } = PIXEL_CODE_LAYOUT;
 const { firstDataColumn: DATA_COL, dataColumns: DATA_COLS } = PIXEL_CODE_LAYOUT;
 const BITS = ROWS * DATA_COLS;
-const MIN_DRAW_WIDTH = 64;
+const MIN_DRAW_WIDTH = PIXEL_CODE_LAYOUT.minWidth;
 // Below one pixel per block nothing can be read; narrower images decode to null.
 const MIN_DECODE_WIDTH = PER_WIDTH;
 // On the 0..255 scale: a weaker difference between the reference means is not a code.

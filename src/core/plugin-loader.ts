@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { createRequire, register } from 'node:module';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +18,17 @@ export const BUILTIN_PLUGINS: readonly string[] = [
   new URL('../plugins/mock/index.js', import.meta.url).href,
   new URL('../protocols/mjpeg/index.js', import.meta.url).href,
 ];
+
+let hooksRegistered = false;
+
+/** Makes `import 'liveview'` in third-party plugins resolve to this liveview (once per process). */
+function registerPluginHooks(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
+  register(new URL('./plugin-hooks.js', import.meta.url), {
+    data: { entry: new URL('../index.js', import.meta.url).href },
+  });
+}
 
 function isPathLike(specifier: string): boolean {
   return specifier.startsWith('.') || path.isAbsolute(specifier);
@@ -99,6 +110,7 @@ export async function loadPlugins(
 ): Promise<LoadedPlugin[]> {
   const loaded: LoadedPlugin[] = [];
   const problems: string[] = [];
+  if (specifiers.length > 0) registerPluginHooks();
   const all = [
     ...BUILTIN_PLUGINS.map((s, i) => ({ s, key: `(built-in plugin ${i})` })),
     ...specifiers.map((s, i) => ({ s, key: `plugins[${i}]` })),

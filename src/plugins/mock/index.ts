@@ -12,6 +12,7 @@ import { parseMockOptions, type MockOptions } from './options.js';
 export { MockDetector, pixelFormatOf } from './mock-detector.js';
 export * from './options.js';
 export { Scene, seededRandom, SENSITIVITY_PER_MS, DARK_LEVEL } from './scene.js';
+export type { SceneSettings, Exposure } from './scene.js';
 
 /** Creates `type: mock` detectors: simulated cameras that need no hardware. */
 export class MockDetectorProvider implements DetectorProvider<MockOptions> {

@@ -79,6 +79,8 @@ describe('web page (e2e, headless Chromium)', function () {
     server = await startTestServer(TWO_CAMERAS_YAML);
     context = await browser.newContext();
     page = await context.newPage();
+    // Well below the suite timeout, so a missing element fails with Playwright's own message.
+    page.setDefaultTimeout(8000);
     pageErrors = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
   });
@@ -129,9 +131,9 @@ describe('web page (e2e, headless Chromium)', function () {
     await page.waitForFunction(
       () => (document.querySelector('#video') as HTMLImageElement).naturalWidth > 0,
     );
-    expect(
-      await page.$eval('#video', (img) => (img as HTMLImageElement).naturalWidth),
-    ).to.equal(320);
+    expect(await page.$eval('#video', (img) => (img as HTMLImageElement).naturalWidth)).to.equal(
+      320,
+    );
 
     await page.waitForFunction(
       () => (window as unknown as { liveview?: PageState }).liveview?.lastFrame != null,

@@ -1,0 +1,299 @@
+// Live view page: pick a detector, start/stop its MJPEG stream, read the pixel code of the shown
+// frame, edit the detector's parameters. Every URL is relative so the page also works when a
+// reverse proxy serves it under a path prefix.
+import { decodePixelCode } from './lib/pixel-code.js';
+
+const PROTOCOL = 'mjpeg';
+const STATUS_POLL_MS = 1000;
+const DECODE_INTERVAL_MS = 250;
+
+const select = /** @type {HTMLSelectElement} */ (document.getElementById('detector-select'));
+const startButton = /** @type {HTMLButtonElement} */ (document.getElementById('start'));
+const stopButton = /** @type {HTMLButtonElement} */ (document.getElementById('stop'));
+const video = /** @type {HTMLImageElement} */ (document.getElementById('video'));
+const statusLine = /** @type {HTMLElement} */ (document.getElementById('status'));
+const frameInfo = /** @type {HTMLElement} */ (document.getElementById('frame-info'));
+const errorBox = /** @type {HTMLElement} */ (document.getElementById('error'));
+const form = /** @type {HTMLFormElement} */ (document.getElementById('parameters'));
+const fields = /** @type {HTMLElement} */ (form.querySelector('.fields'));
+
+/** Read by the end-to-end tests: the newest decoded pixel code. */
+const liveview = { lastFrame: null };
+window.liveview = liveview;
+
+/** Detectors by name, as last answered by GET /liveview/detectors. */
+const detectors = new Map();
+/** Detector whose stream this page shows, or null. */
+let streamingDetector = null;
+let decodeTimer;
+let busy = false;
+let statusInFlight = false;
+const canvas = document.createElement('canvas');
+// The canvas is read back every tick; this keeps it in CPU memory.
+const context = canvas.getContext('2d', { willReadFrequently: true });
+
+/** Calls the REST API; rejects with the server's message on an error answer. */
+async function api(path, body) {
+  const init =
+    body === undefined
+      ? undefined
+      : {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        };
+  let response;
+  try {
+    response = await fetch(`./liveview/${path}`, init);
+  } catch (err) {
+    throw new Error(`cannot reach the server: ${messageOf(err)}`, { cause: err });
+  }
+  let json;
+  try {
+    json = await response.json();
+  } catch (err) {
+    throw new Error(`${response.status} ${response.statusText}: the answer is not JSON`, {
+      cause: err,
+    });
+  }
+  if (!response.ok || json?.status === 'error') {
+    throw new Error(json?.message ?? `${response.status} ${response.statusText}`);
+  }
+  return json;
+}
+
+function showError(message) {
+  errorBox.textContent = message;
+  errorBox.hidden = false;
+}
+
+function clearError() {
+  errorBox.textContent = '';
+  errorBox.hidden = true;
+}
+
+function messageOf(err) {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function updateButtons() {
+  startButton.disabled = busy || streamingDetector !== null || select.options.length === 0;
+  stopButton.disabled = busy || select.options.length === 0;
+  // The stream, its status and the form all follow the selection, so it is fixed while streaming.
+  select.disabled = busy || streamingDetector !== null;
+}
+
+/** Runs a button action with the buttons locked, showing its failure in the error area. */
+async function act(what, action) {
+  busy = true;
+  updateButtons();
+  clearError();
+  try {
+    await action();
+  } catch (err) {
+    showError(`${what}: ${messageOf(err)}`);
+  } finally {
+    busy = false;
+    updateButtons();
+  }
+}
+
+/** The server gives an absolute path; a relative one keeps a path prefix in front of it. */
+function streamUrl(url) {
+  const resolved = new URL(url.startsWith('/') ? `.${url}` : url, document.baseURI);
+  // A new URL each time: the browser would otherwise reuse the finished response of a stopped stream.
+  resolved.searchParams.set('t', String(Date.now()));
+  return resolved.href;
+}
+
+async function start() {
+  const detectorName = select.value;
+  const answer = await api('startLiveView', { detectorName, protocol: PROTOCOL });
+  streamingDetector = detectorName;
+  frameInfo.textContent = 'waiting for the first frame';
+  video.src = streamUrl(answer.url);
+  clearInterval(decodeTimer);
+  decodeTimer = setInterval(decodeShownFrame, DECODE_INTERVAL_MS);
+}
+
+async function stop() {
+  const detectorName = streamingDetector ?? select.value;
+  stopViewing();
+  await api('stopLiveView', { detectorName, protocol: PROTOCOL });
+}
+
+/** Closes the page's connection to the stream (without this the browser keeps it open). */
+function stopViewing() {
+  streamingDetector = null;
+  clearInterval(decodeTimer);
+  video.removeAttribute('src');
+  liveview.lastFrame = null;
+  frameInfo.textContent = '';
+}
+
+/** Reads frame number and capture time from the top-left pixels of the frame now shown. */
+function decodeShownFrame() {
+  const width = video.naturalWidth;
+  const height = video.naturalHeight;
+  if (streamingDetector === null || width === 0 || height === 0 || !context) return;
+  // Only the top rows carry the code, which keeps getImageData cheap on big frames.
+  const rows = Math.min(height, Math.ceil((3 * width) / 40) + 2);
+  canvas.width = width;
+  canvas.height = rows;
+  let code;
+  try {
+    context.drawImage(video, 0, 0);
+    code = decodePixelCode(context.getImageData(0, 0, width, rows).data, width, rows, 4);
+  } catch (err) {
+    // E.g. a stream from another origin taints the canvas; the picture still plays.
+    liveview.lastFrame = null;
+    frameInfo.textContent = `no pixel code (${messageOf(err)})`;
+    return;
+  }
+  if (!code) {
+    liveview.lastFrame = null;
+    frameInfo.textContent = 'no pixel code';
+    return;
+  }
+  const latencyMs = Date.now() - code.timestampMs;
+  liveview.lastFrame = { frameNumber: code.frameNumber, timestampMs: code.timestampMs, latencyMs };
+  frameInfo.textContent = `frame ${code.frameNumber} · latency ${latencyMs} ms`;
+}
+
+function describeStream(stream) {
+  if (!stream) return 'stopped';
+  const clients = `${stream.clientCount} client${stream.clientCount === 1 ? '' : 's'}`;
+  const state = stream.state === 'error' ? `error: ${stream.error ?? 'unknown'}` : stream.state;
+  return `${state} · ${clients} · ${stream.fps} fps · ${stream.framesDropped} dropped`;
+}
+
+async function pollStatus() {
+  // A slow server must not pile up requests.
+  if (statusInFlight) return;
+  statusInFlight = true;
+  try {
+    const { streams } = await api('getActiveStreams');
+    const stream = streams.find((s) => s.detectorName === select.value && s.protocol === PROTOCOL);
+    statusLine.textContent = describeStream(stream);
+  } catch (err) {
+    statusLine.textContent = `status unavailable: ${messageOf(err)}`;
+  } finally {
+    statusInFlight = false;
+  }
+}
+
+function createInput(spec) {
+  if (spec.type === 'boolean') {
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    return input;
+  }
+  if (spec.type === 'enum') {
+    const input = document.createElement('select');
+    for (const value of spec.values ?? []) input.add(new Option(value, value));
+    return input;
+  }
+  const input = document.createElement('input');
+  if (spec.type === 'integer' || spec.type === 'number') {
+    input.type = 'number';
+    input.step = spec.type === 'integer' ? '1' : 'any';
+    if (spec.min !== undefined) input.min = String(spec.min);
+    if (spec.max !== undefined) input.max = String(spec.max);
+  } else {
+    input.type = 'text';
+  }
+  return input;
+}
+
+function writeValue(spec, input, value) {
+  if (spec.type === 'boolean') input.checked = value === true;
+  else input.value = value === undefined || value === null ? '' : String(value);
+}
+
+function readValue(spec, input) {
+  if (spec.type === 'boolean') return input.checked;
+  if (spec.type === 'integer' || spec.type === 'number') {
+    // Sent as typed: the server's message explains what is wrong with it.
+    return input.value.trim() === '' ? null : Number(input.value);
+  }
+  return input.value;
+}
+
+function renderParameters() {
+  const detector = detectors.get(select.value);
+  fields.replaceChildren();
+  if (!detector) return;
+  for (const spec of detector.parameterSpecs ?? []) {
+    const id = `param-${spec.name}`;
+    const label = document.createElement('label');
+    label.htmlFor = id;
+    label.textContent = spec.unit ? `${spec.name} (${spec.unit})` : spec.name;
+    label.title = spec.description ?? '';
+    const input = createInput(spec);
+    input.id = id;
+    input.name = spec.name;
+    input.title = spec.description ?? '';
+    input.disabled = spec.readOnly === true;
+    writeValue(spec, input, detector.parameters?.[spec.name]);
+    fields.append(label, input);
+  }
+}
+
+async function applyParameters() {
+  const detector = detectors.get(select.value);
+  if (!detector) return;
+  const changed = {};
+  for (const spec of detector.parameterSpecs ?? []) {
+    if (spec.readOnly) continue;
+    const input = form.elements.namedItem(spec.name);
+    if (!input) continue;
+    const value = readValue(spec, input);
+    if (value !== detector.parameters?.[spec.name]) changed[spec.name] = value;
+  }
+  if (Object.keys(changed).length === 0) return;
+  const answer = await api(`detectors/${encodeURIComponent(detector.name)}/parameters`, changed);
+  detector.parameters = answer.parameters;
+  renderParameters();
+}
+
+async function loadDetectors() {
+  const answer = await api('detectors');
+  detectors.clear();
+  select.replaceChildren();
+  for (const detector of answer.detectors) {
+    detectors.set(detector.name, detector);
+    const label = detector.state === 'error' ? `${detector.name} (error)` : detector.name;
+    select.add(new Option(label, detector.name));
+  }
+  if (detectors.has(answer.defaultDetector)) select.value = answer.defaultDetector;
+  renderParameters();
+}
+
+select.addEventListener('change', () => {
+  clearError();
+  renderParameters();
+  void pollStatus();
+});
+startButton.addEventListener('click', () => void act('could not start the stream', start));
+stopButton.addEventListener('click', () => void act('could not stop the stream', stop));
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void act('could not apply the parameters', applyParameters);
+});
+video.addEventListener('error', () => {
+  // Removing the src on stop ends the load too; only an unexpected end is an error.
+  if (streamingDetector !== null) showError('the stream could not be loaded');
+});
+
+busy = true;
+updateButtons();
+try {
+  await loadDetectors();
+} catch (err) {
+  showError(`could not load the detectors: ${messageOf(err)}`);
+} finally {
+  busy = false;
+  updateButtons();
+}
+void pollStatus();
+setInterval(pollStatus, STATUS_POLL_MS);

@@ -97,18 +97,32 @@ async function measure(
   return { fps, cpu: (cpu / elapsed) * 100 };
 }
 
-/** Benchmarks MJPEG fan-out of a 1280x720 uint16 30 fps camera to 1, 10 and 50 clients. */
+/** Benchmarks MJPEG fan-out of 1280x720 and 2048x2048 uint16 30 fps cameras to 1, 10 and 50 clients. */
 export async function benchMjpegFanout(runs: number, seconds: number): Promise<void> {
+  for (const [width, height] of [
+    [1280, 720],
+    [2048, 2048],
+  ]) {
+    await benchSize(width, height, runs, seconds);
+  }
+}
+
+async function benchSize(
+  width: number,
+  height: number,
+  runs: number,
+  seconds: number,
+): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'liveview-bench-'));
   const config = path.join(dir, 'bench.yaml');
   await writeFile(
     config,
     `server: { host: 127.0.0.1, port: 0 }
-logging: { level: warn }
+logging: { level: info }
 detectors:
   Camera:
     type: mock
-    options: { width: 1280, height: 720, dtype: uint16, bit_depth: 12, fps: 30 }
+    options: { width: ${width}, height: ${height}, dtype: uint16, bit_depth: 12, fps: 30 }
 protocols:
   mjpeg: { throttle_ms: 0, jpeg_quality: 80 }
 `,
@@ -132,7 +146,7 @@ protocols:
     await rm(dir, { recursive: true, force: true });
   }
   printTable(
-    `MJPEG 1280x720 uint16 mock camera at 30 fps, server in its own process, median of ${runs} runs of ${seconds} s`,
+    `MJPEG ${width}x${height} uint16 mock camera at 30 fps, server in its own process, median of ${runs} runs of ${seconds} s`,
     ['clients', 'fps per client (median)', 'slowest client fps', 'server CPU % of one core'],
     rows,
   );

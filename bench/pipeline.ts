@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { createLogger } from '../src/core/logger.js';
 import type { Frame } from '../src/core/frame.js';
 import { normalize, DEFAULT_NORMALIZE_OPTIONS } from '../src/core/normalize.js';
-import { MockDetectorProvider } from '../src/plugins/mock/index.js';
+import { MockDetectorProvider, Scene } from '../src/plugins/mock/index.js';
 import { fmt, median, printTable } from './stats.js';
 
 /** Captures `count` frames from a mock detector with these options. */
@@ -54,6 +54,26 @@ async function runPipeline(
   return { fps: n / elapsed, normMs: normTotal / n, jpegMs: jpegTotal / n };
 }
 
+/** Median time the mock camera takes to draw one frame of this size (features pattern, noise). */
+function mockFrameMs(width: number, height: number): number {
+  const scene = new Scene({
+    width,
+    height,
+    channels: 1,
+    dtype: 'uint16',
+    bitDepth: 12,
+    pattern: 'features',
+    seed: 1,
+  });
+  const times: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    scene.render(i / 30, { exposureMs: 10, gain: 1, noisePercent: 2 });
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
 /** Benchmarks normalize + JPEG at the issue's sizes; prints a table. */
 export async function benchPipeline(runs: number, seconds: number): Promise<void> {
   sharp.concurrency(1); // one core, as the figure is meant
@@ -68,18 +88,20 @@ export async function benchPipeline(runs: number, seconds: number): Promise<void
     );
     const results = [];
     for (let r = 0; r < runs; r++) results.push(await runPipeline(frames, seconds));
+    const mockMs = mockFrameMs(w, h);
     rows.push([
       `${w}x${h} uint16`,
       fmt(median(results.map((x) => x.fps))),
       `${fmt(Math.min(...results.map((x) => x.fps)))}–${fmt(Math.max(...results.map((x) => x.fps)))}`,
       fmt(median(results.map((x) => x.normMs)), 2),
       fmt(median(results.map((x) => x.jpegMs)), 2),
+      fmt(mockMs, 2),
     ]);
   }
   sharp.concurrency(0);
   printTable(
     `normalize (minmax) + JPEG q80 on one core, median of ${runs} runs of ${seconds} s`,
-    ['frame', 'fps', 'range', 'normalize ms', 'JPEG ms'],
+    ['frame', 'fps', 'range', 'normalize ms', 'JPEG ms', 'mock frame ms'],
     rows,
   );
 }

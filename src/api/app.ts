@@ -11,6 +11,8 @@ import { liveviewRouter } from './liveview-routes.js';
 const WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 /** The compiled pixel-code decoder, served to browsers as an ES module. */
 const PIXEL_CODE_JS = fileURLToPath(new URL('../core/pixel-code.js', import.meta.url));
+/** The binary protocol's decoder with its decompressors, bundled at build time for browsers. */
+const UC2F_DECODER_JS = fileURLToPath(new URL('../../web/uc2f-decoder.js', import.meta.url));
 
 /** Builds the express app: CORS, JSON bodies, /health, /liveview, the pages, errors. */
 export function createApp(
@@ -37,6 +39,9 @@ export function createApp(
   app.use('/liveview', liveviewRouter(controller));
   app.get('/lib/pixel-code.js', (_req, res) => {
     res.type('application/javascript').sendFile(PIXEL_CODE_JS);
+  });
+  app.get('/lib/uc2f-decoder.js', (_req, res) => {
+    res.type('application/javascript').sendFile(UC2F_DECODER_JS);
   });
   app.use(express.static(WEB_DIR));
   app.use(notFoundHandler);

@@ -1,12 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startBenchServer } from './server.js';
 import { cpuSeconds, fmt, median, printTable } from './stats.js';
-
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 /**
  * A frame counter for a multipart stream that parses only the part headers and skips the JPEG
@@ -57,22 +51,6 @@ class PartCounter {
   }
 }
 
-async function startServer(configFile: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, '-c', configFile], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /"url":"(http:[^"]+)"/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { child, url };
-}
-
 /** One measurement: N clients for `seconds`; delivered fps per client and server CPU. */
 async function measure(
   url: string,
@@ -113,26 +91,19 @@ async function benchSize(
   runs: number,
   seconds: number,
 ): Promise<void> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'liveview-bench-'));
-  const config = path.join(dir, 'bench.yaml');
-  await writeFile(
-    config,
-    `server: { host: 127.0.0.1, port: 0 }
-logging: { level: info }
-detectors:
+  const server = await startBenchServer(`detectors:
   Camera:
     type: mock
     options: { width: ${width}, height: ${height}, dtype: uint16, bit_depth: 12, fps: 30 }
 protocols:
   mjpeg: { throttle_ms: 0, jpeg_quality: 80 }
-`,
-  );
-  const { child, url } = await startServer(config);
+`);
   const rows: string[][] = [];
   try {
     for (const clients of [1, 10, 50]) {
       const results = [];
-      for (let r = 0; r < runs; r++) results.push(await measure(url, child.pid!, clients, seconds));
+      for (let r = 0; r < runs; r++)
+        results.push(await measure(server.url, server.pid, clients, seconds));
       const all = results.flatMap((x) => x.fps);
       rows.push([
         String(clients),
@@ -142,8 +113,7 @@ protocols:
       ]);
     }
   } finally {
-    child.kill('SIGTERM');
-    await rm(dir, { recursive: true, force: true });
+    await server.stop();
   }
   printTable(
     `MJPEG ${width}x${height} uint16 mock camera at 30 fps, server in its own process, median of ${runs} runs of ${seconds} s`,

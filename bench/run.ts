@@ -1,11 +1,15 @@
 import 'reflect-metadata';
+import { benchBinary } from './binary.js';
 import { benchMjpegFanout } from './mjpeg-fanout.js';
 import { benchPipeline } from './pipeline.js';
 
-/** `npm run bench`: prints the performance tables. `BENCH_RUNS` and `BENCH_SECONDS` scale it. */
+/** `npm run bench`: prints the performance tables. `BENCH_RUNS` and `BENCH_SECONDS` scale it; `BENCH_ONLY=binary,mjpeg,pipeline` picks some. */
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const only = process.env.BENCH_ONLY?.split(',');
+const wanted = (name: string): boolean => !only || only.includes(name);
 
 console.log(`# liveview bench (node ${process.version}, ${runs} runs of ${seconds} s)`);
-await benchPipeline(runs, seconds);
-await benchMjpegFanout(runs, seconds);
+if (wanted('pipeline')) await benchPipeline(runs, seconds);
+if (wanted('mjpeg')) await benchMjpegFanout(runs, seconds);
+if (wanted('binary')) await benchBinary(runs, seconds);

@@ -22,7 +22,15 @@ export function createApp(
 ): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(cors({ origin: server.cors_origins.includes('*') ? true : server.cors_origins }));
+  app.use(
+    cors({
+      origin: server.cors_origins.includes('*') ? true : server.cors_origins,
+      // WHEP players read these from cross-origin answers.
+      exposedHeaders: ['Location', 'Link', 'ETag', 'Accept-Post'],
+      // Protocols may answer OPTIONS themselves (WHEP's Accept-Post); the rest get 204 below.
+      preflightContinue: true,
+    }),
+  );
   app.use(express.json({ limit: '1mb', strict: false }));
   const startedAt = Date.now();
 
@@ -44,6 +52,9 @@ export function createApp(
     res.type('application/javascript').sendFile(UC2F_DECODER_JS);
   });
   app.use(express.static(WEB_DIR));
+  app.options(/.*/, (_req, res) => {
+    res.sendStatus(204);
+  });
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -18,6 +18,7 @@ export const BUILTIN_PLUGINS: readonly string[] = [
   new URL('../plugins/mock/index.js', import.meta.url).href,
   new URL('../protocols/mjpeg/index.js', import.meta.url).href,
   new URL('../protocols/binary/index.js', import.meta.url).href,
+  new URL('../protocols/webrtc/index.js', import.meta.url).href,
 ];
 
 let hooksRegistered = false;

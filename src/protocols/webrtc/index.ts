@@ -1,0 +1,17 @@
+import { ContainerModule, PLUGIN_API_VERSION, Protocol, definePlugin } from '../../index.js';
+import { WebrtcProtocol } from './protocol.js';
+
+export { WebrtcProtocol } from './protocol.js';
+export { WebrtcParams, VIDEO_CODECS, type VideoCodec } from './params.js';
+export { WebrtcWorker } from './worker.js';
+export { liveEncoders } from './video-encoder.js';
+
+/** The built-in WebRTC protocol plugin. */
+export default definePlugin({
+  name: 'webrtc',
+  apiVersion: PLUGIN_API_VERSION,
+  module: new ContainerModule(({ bind }) => {
+    bind(WebrtcProtocol).toSelf().inSingletonScope();
+    bind(Protocol).toService(WebrtcProtocol);
+  }),
+});

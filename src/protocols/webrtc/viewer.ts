@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import {
+  RtpHeader,
+  RtpPacket,
+  type MediaStreamTrack,
+  type RTCDataChannel,
+  type RTCPeerConnection,
+  type RTCRtpSender,
+} from 'werift';
+import type { EncodedUnit, StreamSession } from '../../index.js';
+import type { VideoCodec } from './params.js';
+import type { VideoUnit } from './video-unit.js';
+
+/** A viewer that sent no RTCP for this long has vanished (browsers report about every second). */
+export const VIEWER_SILENCE_MS = 10_000;
+
+/** What a viewer needs from its stream. */
+export interface ViewerHooks {
+  /** Asks the stream's encoder for a keyframe (rate-limited there unless `force`). */
+  requestKeyframe(codec: VideoCodec, force: boolean): void;
+  /** The viewer is gone. */
+  closed(viewer: WebrtcViewer): void;
+}
+
+/**
+ * One WebRTC viewer: its peer connection, its track and its own RTP sequence numbers. The
+ * stream's packets are shared; only the header is rewritten here. A viewer starts on a keyframe.
+ */
+export class WebrtcViewer implements StreamSession<VideoUnit> {
+  /** Unguessable id (the WHEP session id). */
+  readonly id = randomUUID();
+  framesSent = 0;
+  framesSkipped = 0;
+  /** PLI/FIR requests received. */
+  keyframeRequests = 0;
+  private sequence = Math.floor(Math.random() * 0x10000);
+  private waitingForKeyframe = true;
+  private metadataChannel: RTCDataChannel | undefined;
+  private lastRtcpAt = Date.now();
+  private readonly watchdog: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    readonly pc: RTCPeerConnection,
+    readonly sender: RTCRtpSender,
+    private readonly track: MediaStreamTrack,
+    readonly codec: VideoCodec,
+    readonly remote: string,
+    private readonly hooks: ViewerHooks,
+  ) {
+    sender.onPictureLossIndication.subscribe(() => this.onKeyframeRequest());
+    sender.onRtcp.subscribe((rtcp) => {
+      this.lastRtcpAt = Date.now();
+      // Full intra request (PSFB, FMT 4); PLI has its own event.
+      if (rtcp.type === 206 && (rtcp as { feedback?: { count?: number } }).feedback?.count === 4) {
+        this.onKeyframeRequest();
+      }
+    });
+    pc.onDataChannel.subscribe((channel) => {
+      if (channel.label === 'metadata') this.metadataChannel = channel;
+    });
+    pc.connectionStateChange.subscribe((state) => {
+      if (state === 'failed' || state === 'closed') this.close(`peer ${state}`);
+      if (state === 'connected') {
+        this.lastRtcpAt = Date.now();
+        // The first frame this viewer can use is a keyframe: ask for one now, not at the next PLI.
+        this.hooks.requestKeyframe(this.codec, true);
+      }
+    });
+    this.watchdog = setInterval(() => {
+      if (Date.now() - this.lastRtcpAt > VIEWER_SILENCE_MS) this.close('viewer silent');
+    }, 1000);
+    this.watchdog.unref();
+  }
+
+  /** The bandwidth the viewer reported (REMB), in bit/s; 0 if none yet. */
+  get estimatedBitrate(): number {
+    return Number(this.sender.receiverEstimatedMaxBitrate);
+  }
+
+  send(unit: EncodedUnit<VideoUnit>): void {
+    if (this.closed || this.pc.connectionState !== 'connected') return;
+    const video = unit.data.video[this.codec];
+    if (!video) return;
+    if (this.waitingForKeyframe) {
+      if (!video.keyframe) {
+        this.framesSkipped++;
+        return;
+      }
+      this.waitingForKeyframe = false;
+    }
+    for (const packet of video.packets) {
+      const header = new RtpHeader({ ...packet.header, sequenceNumber: this.sequence });
+      this.sequence = (this.sequence + 1) & 0xffff;
+      this.track.writeRtp(new RtpPacket(header, packet.payload));
+    }
+    this.framesSent++;
+    if (this.metadataChannel?.readyState === 'open') this.metadataChannel.send(unit.data.metadata);
+  }
+
+  close(reason = 'stream stopped'): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.watchdog);
+    void this.pc.close().catch(() => undefined);
+    this.hooks.closed(this);
+    void reason;
+  }
+
+  private onKeyframeRequest(): void {
+    this.keyframeRequests++;
+    this.hooks.requestKeyframe(this.codec, false);
+  }
+}

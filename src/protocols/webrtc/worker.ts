@@ -1,0 +1,188 @@
+import { H264Packetizer, Vp8Packetizer } from 'werift';
+import {
+  StreamWorker,
+  type EncodedUnit,
+  type Frame,
+  type StreamSession,
+  type WorkerContext,
+} from '../../index.js';
+import { toI420, type I420Picture } from './i420.js';
+import type { VideoCodec, WebrtcParams } from './params.js';
+import { VideoEncoder } from './video-encoder.js';
+import type { EncodedVideo, VideoUnit } from './video-unit.js';
+import type { WebrtcViewer } from './viewer.js';
+
+/** Shortest time between two keyframes asked for by PLI/FIR (a new viewer always gets one). */
+export const KEYFRAME_MIN_INTERVAL_MS = 500;
+/** How often the target bitrate follows the viewers' estimates. */
+const BITRATE_CHECK_MS = 1000;
+/** Smallest relative change worth retuning the encoder for. */
+const BITRATE_HYSTERESIS = 0.15;
+/** VP8 restarts its encoder (and sends a keyframe) to change the rate: not more often than this. */
+const VP8_RETUNE_MIN_MS = 3000;
+/** Share of the weakest viewer's estimate the encoder aims at, to leave room for RTX and RTCP. */
+const ESTIMATE_SHARE = 0.85;
+
+interface CodecState {
+  encoder: VideoEncoder;
+  packetizer: Vp8Packetizer | H264Packetizer;
+  keyframeDue: boolean;
+  lastKeyframeAt: number;
+  lastRetuneAt: number;
+  bitrate: number;
+}
+
+/**
+ * A WebRTC stream: normalizes each frame once, encodes it once per codec in use (one encoder per
+ * codec, shared by every viewer) and packetizes it once; viewers only rewrite RTP headers.
+ * Bitrate policy: follow the weakest viewer's estimate down to `min_bitrate`, never above
+ * `max_bitrate`.
+ */
+export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit> {
+  private readonly codecs = new Map<VideoCodec, CodecState>();
+  private lastBitrateCheck = 0;
+
+  constructor(context: WorkerContext<WebrtcParams>) {
+    super(context);
+  }
+
+  /** Encoders running for this stream (one per codec in use). */
+  get encoderCount(): number {
+    return this.codecs.size;
+  }
+
+  /** The current target bitrate of a codec's encoder, in bit/s. */
+  targetBitrate(codec: VideoCodec): number | undefined {
+    return this.codecs.get(codec)?.bitrate;
+  }
+
+  /** Viewers connected. */
+  get viewers(): WebrtcViewer[] {
+    return [...this.sessions] as WebrtcViewer[];
+  }
+
+  /** Adds a viewer: its codec's encoder starts if needed and the next frame is a keyframe. */
+  addViewer(viewer: WebrtcViewer): void {
+    if (!this.codecs.has(viewer.codec)) {
+      this.codecs.set(viewer.codec, {
+        encoder: new VideoEncoder(viewer.codec),
+        packetizer: viewer.codec === 'VP8' ? new Vp8Packetizer() : new H264Packetizer(),
+        keyframeDue: true,
+        lastKeyframeAt: 0,
+        lastRetuneAt: 0,
+        bitrate: this.params.max_bitrate,
+      });
+    }
+    this.codecs.get(viewer.codec)!.keyframeDue = true;
+    this.addSession(viewer);
+  }
+
+  /** A viewer lost a picture (PLI/FIR): a keyframe follows, at most one per KEYFRAME_MIN_INTERVAL_MS unless forced (a new viewer). */
+  requestKeyframe(codec: VideoCodec, force = false): void {
+    const state = this.codecs.get(codec);
+    if (!state) return;
+    if (!force && performance.now() - state.lastKeyframeAt < KEYFRAME_MIN_INTERVAL_MS) return;
+    state.keyframeDue = true;
+  }
+
+  override removeSession(session: StreamSession<VideoUnit>): void {
+    super.removeSession(session);
+    const codec = (session as WebrtcViewer).codec;
+    // The encoder of a codec stops with its last viewer.
+    if (!this.viewers.some((v) => v.codec === codec)) {
+      const state = this.codecs.get(codec);
+      this.codecs.delete(codec);
+      void state?.encoder.close();
+    }
+  }
+
+  override async stop(reason?: string): Promise<void> {
+    await super.stop(reason);
+    const states = [...this.codecs.values()];
+    this.codecs.clear();
+    await Promise.all(states.map((s) => s.encoder.close()));
+  }
+
+  override updateParams(params: WebrtcParams): void {
+    super.updateParams(params);
+    // New limits apply at the next frame, not at the next estimate.
+    this.lastBitrateCheck = 0;
+  }
+
+  protected async encode(frame: Frame, params: WebrtcParams): Promise<EncodedUnit<VideoUnit>> {
+    const display = this.toDisplay(frame, params);
+    const picture = toI420(display);
+    this.followEstimates(params);
+    const ts90k = Number((frame.timestamp * 9n) / 100_000n);
+    const states = [...this.codecs.entries()];
+    const encoded = await Promise.all(
+      states.map(([codec, state], i) =>
+        // The picture's buffer moves to the encoder thread: every codec but the last gets a copy.
+        this.encodeOne(codec, state, i === states.length - 1 ? picture : copy(picture), ts90k),
+      ),
+    );
+    const video: VideoUnit['video'] = {};
+    for (const v of encoded) if (v) video[v.codec] = v;
+    const metadata = JSON.stringify({
+      frameNumber: frame.frameNumber,
+      timestamp: frame.timestamp.toString(),
+      captureTimeMs: Number(frame.timestamp / 1_000_000n),
+      detectorName: frame.detector,
+      window: display.window,
+      width: picture.width,
+      height: picture.height,
+    });
+    return {
+      data: { video, metadata },
+      frameNumber: frame.frameNumber,
+      timestamp: frame.timestamp,
+      width: picture.width,
+      height: picture.height,
+      window: display.window,
+    };
+  }
+
+  private async encodeOne(
+    codec: VideoCodec,
+    state: CodecState,
+    picture: I420Picture,
+    ts90k: number,
+  ): Promise<EncodedVideo | undefined> {
+    const keyframe = state.keyframeDue;
+    state.keyframeDue = false;
+    const packets = await state.encoder.encode(picture, ts90k, keyframe, state.bitrate);
+    if (packets.length === 0) return undefined;
+    const isKey = packets.some((p) => p.keyframe);
+    if (isKey) state.lastKeyframeAt = performance.now();
+    const rtpTimestamp = ts90k % 0x1_0000_0000;
+    const rtp = packets.flatMap((p) =>
+      state.packetizer.packetize(Buffer.from(p.data), rtpTimestamp),
+    );
+    return { codec, keyframe: isKey, packets: rtp };
+  }
+
+  private followEstimates(params: WebrtcParams): void {
+    const now = performance.now();
+    if (now - this.lastBitrateCheck < BITRATE_CHECK_MS) return;
+    this.lastBitrateCheck = now;
+    const floor = Math.min(params.min_bitrate, params.max_bitrate);
+    for (const [codec, state] of this.codecs) {
+      const estimates = this.viewers
+        .filter((v) => v.codec === codec && v.estimatedBitrate > 0)
+        .map((v) => v.estimatedBitrate * ESTIMATE_SHARE);
+      const wanted = estimates.length > 0 ? Math.min(...estimates) : params.max_bitrate;
+      const target = Math.round(Math.max(floor, Math.min(params.max_bitrate, wanted)));
+      const change = Math.abs(target - state.bitrate) / state.bitrate;
+      const beyondLimits = state.bitrate > params.max_bitrate || state.bitrate < floor;
+      const vp8Wait = codec === 'VP8' && now - state.lastRetuneAt < VP8_RETUNE_MIN_MS;
+      if (beyondLimits || (change > BITRATE_HYSTERESIS && !vp8Wait)) {
+        state.bitrate = target;
+        state.lastRetuneAt = now;
+      }
+    }
+  }
+}
+
+function copy(picture: I420Picture): I420Picture {
+  return { ...picture, data: picture.data.slice() };
+}

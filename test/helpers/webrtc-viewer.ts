@@ -1,0 +1,177 @@
+import { AV_CODEC_ID_H264, AV_CODEC_ID_VP8, Codec, CodecContext, Frame, Packet } from 'node-av';
+import {
+  RTCPeerConnection,
+  dePacketizeRtpPackets,
+  useH264,
+  useNACK,
+  usePLI,
+  useREMB,
+  useVP8,
+  type RTCDataChannel,
+  type RTCRtpTransceiver,
+  type RtpPacket,
+} from 'werift';
+import { decodePixelCode } from '../../src/core/pixel-code.js';
+import { onlyCandidatesOn } from '../../src/protocols/webrtc/peer.js';
+
+/** A decoded video frame and what its pixel code says. */
+export interface ViewedFrame {
+  width: number;
+  height: number;
+  keyframe: boolean;
+  /** From the pixel code (undefined if unreadable). */
+  frameNumber: number | undefined;
+  /** Capture time from the pixel code, ms since the epoch. */
+  timestampMs: number | undefined;
+  /** When it was decoded, ms since the epoch. */
+  receivedAt: number;
+}
+
+/**
+ * A WebRTC viewer in Node (werift) for tests: offers to receive video (and a `metadata` data
+ * channel), depacketizes and decodes what arrives with FFmpeg (node-av) and reads the pixel code.
+ * ICE stays on loopback.
+ */
+export class TestViewer {
+  readonly pc: RTCPeerConnection;
+  readonly transceiver: RTCRtpTransceiver;
+  readonly channel: RTCDataChannel | undefined;
+  readonly frames: ViewedFrame[] = [];
+  readonly metadata: Record<string, unknown>[] = [];
+  rtpPackets = 0;
+  decodeErrors = 0;
+  private pending: RtpPacket[] = [];
+  private decoder: CodecContext | undefined;
+  private codecName: 'VP8' | 'H264' | undefined;
+  private mediaSsrc = 0;
+  private readonly packet = new Packet();
+
+  constructor(options: { codecs?: ('VP8' | 'H264')[]; dataChannel?: boolean } = {}) {
+    const codecs = options.codecs ?? ['VP8', 'H264'];
+    const feedback = [useNACK(), usePLI(), useREMB()];
+    this.pc = new RTCPeerConnection({
+      iceServers: [],
+      iceAdditionalHostAddresses: ['127.0.0.1'],
+      iceInterfaceAddresses: { udp4: '127.0.0.1' },
+      iceUseIpv6: false,
+      iceUseTcp: false,
+      bundlePolicy: 'max-bundle',
+      codecs: {
+        video: codecs.map((c) =>
+          c === 'VP8'
+            ? useVP8({ rtcpFeedback: feedback })
+            : useH264({
+                rtcpFeedback: feedback,
+                parameters:
+                  'profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1',
+              }),
+        ),
+      },
+    });
+    this.transceiver = this.pc.addTransceiver('video', { direction: 'recvonly' });
+    if (options.dataChannel !== false) {
+      this.channel = this.pc.createDataChannel('metadata');
+      this.channel.onMessage.subscribe((m) =>
+        this.metadata.push(JSON.parse(m.toString()) as Record<string, unknown>),
+      );
+    }
+    this.packet.alloc();
+    this.transceiver.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp) => this.onRtp(rtp));
+    });
+  }
+
+  /** The offer SDP after ICE gathering, with loopback candidates only. */
+  async offer(): Promise<string> {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    if (this.pc.iceGatheringState !== 'complete') {
+      await new Promise<void>((resolve) =>
+        this.pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve()),
+      );
+    }
+    return onlyCandidatesOn(this.pc.localDescription!.sdp, ['127.0.0.1']);
+  }
+
+  /** Applies the server's answer. */
+  async accept(answer: string): Promise<void> {
+    this.codecName = /a=rtpmap:\d+ H264\/90000/.test(answer) ? 'H264' : 'VP8';
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+  }
+
+  /** The negotiated codec. */
+  get codec(): 'VP8' | 'H264' | undefined {
+    return this.codecName;
+  }
+
+  /** Asks the sender for a keyframe (RTCP PLI). */
+  async sendPli(): Promise<void> {
+    await this.transceiver.receiver.sendRtcpPLI(this.mediaSsrc);
+  }
+
+  /** Closes the peer (like a viewer closing its tab cleanly). */
+  async close(): Promise<void> {
+    await this.pc.close();
+    this.decoder?.freeContext();
+    this.decoder = undefined;
+  }
+
+  private onRtp(rtp: RtpPacket): void {
+    this.rtpPackets++;
+    this.mediaSsrc = rtp.header.ssrc;
+    this.pending.push(rtp);
+    if (!rtp.header.marker) return;
+    const packets = this.pending.filter((p) => p.header.timestamp === rtp.header.timestamp);
+    this.pending = [];
+    // Signed 16-bit distance: sequence numbers wrap.
+    packets.sort(
+      (a, b) => ((a.header.sequenceNumber - b.header.sequenceNumber + 0x8000) & 0xffff) - 0x8000,
+    );
+    try {
+      const { data, isKeyframe } = dePacketizeRtpPackets(
+        this.codecName === 'H264' ? 'MPEG4/ISO/AVC' : 'VP8',
+        packets,
+      );
+      this.decode(data, isKeyframe);
+    } catch {
+      this.decodeErrors++;
+    }
+  }
+
+  private decode(data: Buffer, keyframe: boolean): void {
+    if (!this.decoder) {
+      const codec = Codec.findDecoder(
+        this.codecName === 'H264' ? AV_CODEC_ID_H264 : AV_CODEC_ID_VP8,
+      );
+      const ctx = new CodecContext();
+      ctx.allocContext3(codec);
+      if (ctx.open2Sync(codec, null) < 0) throw new Error('cannot open the decoder');
+      this.decoder = ctx;
+    }
+    this.packet.data = data;
+    if (this.decoder.sendPacketSync(this.packet) < 0) {
+      this.decodeErrors++;
+      return;
+    }
+    const frame = new Frame();
+    frame.alloc();
+    while (this.decoder.receiveFrameSync(frame) >= 0) {
+      const { width, height } = frame;
+      const plane = frame.data![0];
+      const stride = frame.linesize[0];
+      const y = new Uint8Array(width * height);
+      for (let r = 0; r < height; r++)
+        y.set(plane.subarray(r * stride, r * stride + width), r * width);
+      const code = decodePixelCode(y, width, height, 1);
+      this.frames.push({
+        width,
+        height,
+        keyframe,
+        frameNumber: code?.frameNumber,
+        timestampMs: code?.timestampMs,
+        receivedAt: Date.now(),
+      });
+      frame.unref();
+    }
+    frame.free();
+  }
+}

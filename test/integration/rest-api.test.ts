@@ -175,7 +175,7 @@ describe('REST liveview API', function () {
         path: '/liveview/startLiveView',
         body: { protocol: 'rtsp' },
         status: 400,
-        message: "unknown protocol 'rtsp' (known protocols: binary, mjpeg)",
+        message: "unknown protocol 'rtsp' (known protocols: binary, mjpeg, webrtc)",
       },
       {
         name: 'unknown detector',
@@ -257,7 +257,7 @@ describe('REST liveview API', function () {
       const { status, json } = await getJson(`${base}/liveview/getStreamParams`);
       expect(status).to.equal(400);
       expect(json.message).to.equal(
-        "query parameter 'protocol' is required (known protocols: binary, mjpeg)",
+        "query parameter 'protocol' is required (known protocols: binary, mjpeg, webrtc)",
       );
     });
 

@@ -125,7 +125,7 @@ detectors:
     [
       'unknown protocol',
       'protocols: { rtsp: {} }',
-      ["protocols.rtsp: unknown protocol 'rtsp' (known protocols: binary, mjpeg)"],
+      ["protocols.rtsp: unknown protocol 'rtsp' (known protocols: binary, mjpeg, webrtc)"],
     ],
     [
       'bad jpeg quality',

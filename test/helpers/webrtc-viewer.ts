@@ -45,6 +45,7 @@ export class TestViewer {
   private codecName: 'VP8' | 'H264' | undefined;
   private mediaSsrc = 0;
   private readonly packet = new Packet();
+  private closed = false;
 
   constructor(options: { codecs?: ('VP8' | 'H264')[]; dataChannel?: boolean } = {}) {
     const codecs = options.codecs ?? ['VP8', 'H264'];
@@ -110,12 +111,14 @@ export class TestViewer {
 
   /** Closes the peer (like a viewer closing its tab cleanly). */
   async close(): Promise<void> {
+    this.closed = true;
     await this.pc.close();
     this.decoder?.freeContext();
     this.decoder = undefined;
   }
 
   private onRtp(rtp: RtpPacket): void {
+    if (this.closed) return;
     this.rtpPackets++;
     this.mediaSsrc = rtp.header.ssrc;
     this.pending.push(rtp);

@@ -75,6 +75,7 @@ export interface AnsweredPeer {
   pc: RTCPeerConnection;
   track: MediaStreamTrack;
   sender: import('werift').RTCRtpSender;
+  receiver: import('werift').RTCRtpReceiver;
   codec: VideoCodec;
   answer: string;
 }
@@ -115,7 +116,14 @@ export async function answerOffer(offerSdp: string, params: WebrtcParams): Promi
     await gathered(pc);
     const sdp = pc.localDescription?.sdp ?? '';
     const answer = hostAddresses.length > 0 ? onlyCandidatesOn(sdp, hostAddresses) : sdp;
-    return { pc, track, sender: transceiver.sender, codec, answer };
+    return {
+      pc,
+      track,
+      sender: transceiver.sender,
+      receiver: transceiver.receiver,
+      codec,
+      answer,
+    };
   } catch (err) {
     await pc.close().catch(() => undefined);
     throw err;

@@ -139,13 +139,21 @@ export class WebrtcProtocol implements Protocol<WebrtcParams> {
     const worker = (await controller.ensureStream(detectorName, this.name)) as WebrtcWorker;
     const peer = await answerOffer(sdp, worker.params);
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    const viewer = new WebrtcViewer(peer.pc, peer.sender, peer.track, peer.codec, remote, {
-      requestKeyframe: (codec, force) => worker.requestKeyframe(codec, force),
-      closed: (v) => {
-        this.whepSessions.delete(v.id);
-        worker.removeSession(v);
+    const viewer = new WebrtcViewer(
+      peer.pc,
+      peer.sender,
+      peer.receiver,
+      peer.track,
+      peer.codec,
+      remote,
+      {
+        requestKeyframe: (codec, force) => worker.requestKeyframe(codec, force),
+        closed: (v) => {
+          this.whepSessions.delete(v.id);
+          worker.removeSession(v);
+        },
       },
-    });
+    );
     if (!worker.running) {
       viewer.close('stream stopped');
       throw new LiveViewError('the stream stopped while the viewer connected; try again', 503);

@@ -5,14 +5,16 @@ import {
   type MediaStreamTrack,
   type RTCDataChannel,
   type RTCPeerConnection,
+  type RTCRtpReceiver,
   type RTCRtpSender,
+  type RtcpPacket,
 } from 'werift';
 import type { EncodedUnit, StreamSession } from '../../index.js';
 import type { VideoCodec } from './params.js';
 import type { VideoUnit } from './video-unit.js';
 
 /** A viewer that sent no RTCP for this long has vanished (browsers report about every second). */
-export const VIEWER_SILENCE_MS = 10_000;
+export const VIEWER_SILENCE_MS = 5000;
 
 /** What a viewer needs from its stream. */
 export interface ViewerHooks {
@@ -43,19 +45,16 @@ export class WebrtcViewer implements StreamSession<VideoUnit> {
   constructor(
     readonly pc: RTCPeerConnection,
     readonly sender: RTCRtpSender,
+    receiver: RTCRtpReceiver,
     private readonly track: MediaStreamTrack,
     readonly codec: VideoCodec,
     readonly remote: string,
     private readonly hooks: ViewerHooks,
   ) {
     sender.onPictureLossIndication.subscribe(() => this.onKeyframeRequest());
-    sender.onRtcp.subscribe((rtcp) => {
-      this.lastRtcpAt = Date.now();
-      // Full intra request (PSFB, FMT 4); PLI has its own event.
-      if (rtcp.type === 206 && (rtcp as { feedback?: { count?: number } }).feedback?.count === 4) {
-        this.onKeyframeRequest();
-      }
-    });
+    sender.onRtcp.subscribe((rtcp) => this.onRtcp(rtcp, false));
+    // werift routes a viewer's feedback by its sender SSRC, which may land on our receiver.
+    receiver.onRtcp.subscribe((rtcp) => this.onRtcp(rtcp, true));
     pc.onDataChannel.subscribe((channel) => {
       if (channel.label === 'metadata') this.metadataChannel = channel;
     });
@@ -105,6 +104,14 @@ export class WebrtcViewer implements StreamSession<VideoUnit> {
     void this.pc.close().catch(() => undefined);
     this.hooks.closed(this);
     void reason;
+  }
+
+  private onRtcp(rtcp: RtcpPacket, viaReceiver: boolean): void {
+    this.lastRtcpAt = Date.now();
+    if (rtcp.type !== 206) return;
+    const count = (rtcp as { feedback?: { count?: number } }).feedback?.count;
+    // FIR (4) always; PLI (1) only when it missed the sender, which has its own event for it.
+    if (count === 4 || (count === 1 && viaReceiver)) this.onKeyframeRequest();
   }
 
   private onKeyframeRequest(): void {

@@ -116,10 +116,7 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit> {
     const ts90k = Number((frame.timestamp * 9n) / 100_000n);
     const states = [...this.codecs.entries()];
     const encoded = await Promise.all(
-      states.map(([codec, state], i) =>
-        // The picture's buffer moves to the encoder thread: every codec but the last gets a copy.
-        this.encodeOne(codec, state, i === states.length - 1 ? picture : copy(picture), ts90k),
-      ),
+      states.map(([codec, state]) => this.encodeOne(codec, state, picture, ts90k)),
     );
     const video: VideoUnit['video'] = {};
     for (const v of encoded) if (v) video[v.codec] = v;
@@ -181,8 +178,4 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit> {
       }
     }
   }
-}
-
-function copy(picture: I420Picture): I420Picture {
-  return { ...picture, data: picture.data.slice() };
 }

@@ -46,6 +46,10 @@ export class WebrtcParams extends StreamParams {
   @TextList()
   ice_host_addresses: string[] = [];
 
+  /** Viewer addresses ICE may use, e.g. [127.0.0.1] to keep media on loopback (default none: any). */
+  @TextList()
+  ice_remote_addresses: string[] = [];
+
   /** TURN servers (objects with urls, username, credential; default none). */
   @ValidateNested({ each: true })
   @Type(() => TurnServer)

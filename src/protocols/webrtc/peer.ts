@@ -103,7 +103,9 @@ export async function answerOffer(offerSdp: string, params: WebrtcParams): Promi
   });
   try {
     try {
-      await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+      const remoteAllowed = params.ice_remote_addresses;
+      const offer = remoteAllowed.length > 0 ? onlyCandidatesOn(offerSdp, remoteAllowed) : offerSdp;
+      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     } catch (err) {
       throw new BadRequestError(`malformed SDP offer: ${errorMessage(err)}`);
     }
@@ -143,7 +145,7 @@ function gathered(pc: RTCPeerConnection): Promise<void> {
   });
 }
 
-/** Drops host candidates on other addresses (werift lists every interface even when bound to one). */
+/** Drops candidates on other addresses (werift lists every interface even when bound to one). */
 export function onlyCandidatesOn(sdp: string, addresses: string[]): string {
   return sdp
     .split('\r\n')

@@ -13,7 +13,7 @@ import {
 } from '../../index.js';
 import { IsOptional } from 'class-validator';
 import { WebrtcParams } from './params.js';
-import { answerOffer, checkOffer } from './peer.js';
+import { answerOffer, checkOffer, onlyCandidatesOn } from './peer.js';
 import { WebrtcViewer } from './viewer.js';
 import { WebrtcWorker } from './worker.js';
 
@@ -97,7 +97,9 @@ export class WebrtcProtocol implements Protocol<WebrtcParams> {
       requireType(req, TRICKLE);
       const fragment = typeof req.body === 'string' ? req.body : '';
       const mid = /^a=mid:(\S+)/m.exec(fragment)?.[1] ?? '0';
-      for (const m of fragment.matchAll(/^a=(candidate:[^\r\n]+)/gm)) {
+      const allowed = session.worker.params.ice_remote_addresses;
+      const filtered = allowed.length > 0 ? onlyCandidatesOn(fragment, allowed) : fragment;
+      for (const m of filtered.matchAll(/^a=(candidate:[^\r\n]+)/gm)) {
         try {
           await session.viewer.pc.addIceCandidate({ candidate: m[1], sdpMid: mid });
         } catch (err) {

@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import { benchBinary } from './binary.js';
 import { benchMjpegFanout } from './mjpeg-fanout.js';
 import { benchPipeline } from './pipeline.js';
+import { benchWebrtc } from './webrtc.js';
 
-/** `npm run bench`: prints the performance tables. `BENCH_RUNS` and `BENCH_SECONDS` scale it; `BENCH_ONLY=binary,mjpeg,pipeline` picks some. */
+/** `npm run bench`: prints the performance tables. `BENCH_RUNS` and `BENCH_SECONDS` scale it; `BENCH_ONLY=pipeline,mjpeg,binary,webrtc` picks some. */
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const only = process.env.BENCH_ONLY?.split(',');
@@ -13,3 +14,4 @@ console.log(`# liveview bench (node ${process.version}, ${runs} runs of ${second
 if (wanted('pipeline')) await benchPipeline(runs, seconds);
 if (wanted('mjpeg')) await benchMjpegFanout(runs, seconds);
 if (wanted('binary')) await benchBinary(runs, seconds);
+if (wanted('webrtc')) await benchWebrtc(runs, seconds);

@@ -39,7 +39,7 @@ function optionsFor(codec: VideoCodec): Record<string, string | number> {
     // Realtime: fastest speed, no lookahead or alt-ref frames, resilient to lost packets.
     return {
       deadline: 'realtime',
-      'cpu-used': 8,
+      'cpu-used': 16,
       'lag-in-frames': 0,
       'auto-alt-ref': 0,
       'error-resilient': 1,

@@ -1,6 +1,8 @@
 import { AV_CODEC_ID_H264, AV_CODEC_ID_VP8, Codec, CodecContext, Frame, Packet } from 'node-av';
 import {
   RTCPeerConnection,
+  ReceiverEstimatedMaxBitrate,
+  RtcpPayloadSpecificFeedback,
   dePacketizeRtpPackets,
   useH264,
   useNACK,
@@ -107,6 +109,25 @@ export class TestViewer {
   /** Asks the sender for a keyframe (RTCP PLI). */
   async sendPli(): Promise<void> {
     await this.transceiver.receiver.sendRtcpPLI(this.mediaSsrc);
+  }
+
+  /** Reports a bandwidth estimate (RTCP REMB), as a browser on a slow link does. */
+  async sendRemb(bitrate: number): Promise<void> {
+    let exp = 0;
+    while (bitrate / 2 ** exp >= 2 ** 18) exp++;
+    const mantissa = Math.floor(bitrate / 2 ** exp);
+    const remb = new ReceiverEstimatedMaxBitrate({
+      senderSsrc: this.transceiver.receiver.rtcpSsrc,
+      mediaSsrc: 0,
+      brExp: exp,
+      brMantissa: mantissa,
+      bitrate: BigInt(mantissa * 2 ** exp),
+      ssrcNum: 1,
+      ssrcFeedbacks: [this.mediaSsrc],
+    });
+    await this.transceiver.receiver.dtlsTransport.sendRtcp([
+      new RtcpPayloadSpecificFeedback({ feedback: remb }),
+    ]);
   }
 
   /** Closes the peer (like a viewer closing its tab cleanly). */

@@ -120,6 +120,29 @@ describe('WebRTC protocol', function () {
     await waitFor(() => first.frames.filter((f) => f.keyframe).length > keyframesBefore, 2000);
   });
 
+  it('bandwidth: the encoder follows the weakest viewer down to min_bitrate, and back up', async () => {
+    await postJson(`${base}/liveview/startLiveView`, {
+      detectorName: 'Camera',
+      protocol: 'webrtc',
+      params: { codec: 'H264', max_bitrate: 3_000_000, min_bitrate: 400_000 },
+    });
+    const strong = await connectByOffer(viewer(['H264']));
+    const weak = await connectByOffer(viewer(['H264']));
+    await waitFor(() => strong.frames.length >= 3 && weak.frames.length >= 3, 10_000);
+    expect(worker()?.targetBitrate('H264')).to.equal(3_000_000);
+    await strong.sendRemb(10_000_000);
+    await weak.sendRemb(1_000_000);
+    // 85 % of the weakest estimate.
+    await waitFor(() => worker()?.targetBitrate('H264') === 850_000, 5000);
+    await weak.sendRemb(100_000);
+    await waitFor(() => worker()?.targetBitrate('H264') === 400_000, 5000);
+    const n = strong.frames.length;
+    await waitFor(() => strong.frames.length > n + 5, 5000);
+    // The weak viewer leaves: the strong one's estimate rules, capped at max_bitrate.
+    await weak.close();
+    await waitFor(() => worker()?.targetBitrate('H264') === 3_000_000, 10_000);
+  });
+
   it('a viewer that vanishes without closing is cleaned up', async () => {
     const child = spawn(process.execPath, [CHILD, base, 'Camera'], {
       stdio: ['ignore', 'pipe', 'ignore'],

@@ -1,4 +1,5 @@
 import {
+  AV_LOG_ERROR,
   AV_PICTURE_TYPE_I,
   AV_PICTURE_TYPE_NONE,
   AV_PIX_FMT_YUV420P,
@@ -8,11 +9,15 @@ import {
   FF_ENCODER_LIBVPX_VP8,
   FF_ENCODER_LIBX264,
   Frame,
+  Log,
   Packet,
   Rational,
 } from 'node-av';
 import type { I420Picture } from './i420.js';
 import type { VideoCodec } from './params.js';
+
+// FFmpeg's banner lines (encoder versions, CPU flags) are noise in a server's output.
+Log.setLevel(AV_LOG_ERROR);
 
 /** How many encoders exist right now (tests check that viewers share one). */
 export let liveEncoders = 0;

@@ -1,13 +1,21 @@
-// Live view page: pick a detector, start/stop its MJPEG stream, read the pixel code of the shown
-// frame, edit the detector's parameters. Every URL is relative so the page also works when a
-// reverse proxy serves it under a path prefix.
+// Live view page: pick a detector and a protocol (MJPEG, WebRTC, lossless binary), start/stop
+// its stream, read the pixel code of the shown frame, edit the detector's parameters. Every URL
+// is relative so the page also works when a reverse proxy serves it under a path prefix.
 import { decodePixelCode } from './lib/pixel-code.js';
+import { BinaryView } from './views/binary.js';
+import { WebrtcView } from './views/webrtc.js';
 
-const PROTOCOL = 'mjpeg';
 const STATUS_POLL_MS = 1000;
 const DECODE_INTERVAL_MS = 250;
 
 const select = /** @type {HTMLSelectElement} */ (document.getElementById('detector-select'));
+const protocolSelect = /** @type {HTMLSelectElement} */ (
+  document.getElementById('protocol-select')
+);
+const webrtcVideo = /** @type {HTMLVideoElement} */ (document.getElementById('webrtc-video'));
+const binaryCanvas = /** @type {HTMLCanvasElement} */ (document.getElementById('binary-canvas'));
+const webrtcTools = /** @type {HTMLElement} */ (document.getElementById('webrtc-tools'));
+const binaryTools = /** @type {HTMLElement} */ (document.getElementById('binary-tools'));
 const startButton = /** @type {HTMLButtonElement} */ (document.getElementById('start'));
 const stopButton = /** @type {HTMLButtonElement} */ (document.getElementById('stop'));
 const video = /** @type {HTMLImageElement} */ (document.getElementById('video'));
@@ -17,9 +25,32 @@ const errorBox = /** @type {HTMLElement} */ (document.getElementById('error'));
 const form = /** @type {HTMLFormElement} */ (document.getElementById('parameters'));
 const fields = /** @type {HTMLElement} */ (form.querySelector('.fields'));
 
-/** Read by the end-to-end tests: the newest decoded pixel code. */
-const liveview = { lastFrame: null };
+const webrtcView = new WebrtcView(
+  webrtcVideo,
+  (text) => (document.getElementById('webrtc-stats').textContent = text),
+  (text) => showError(text),
+);
+const binaryView = new BinaryView(
+  {
+    canvas: binaryCanvas,
+    min: document.getElementById('window-min'),
+    max: document.getElementById('window-max'),
+    minOut: document.getElementById('window-min-value'),
+    maxOut: document.getElementById('window-max-value'),
+    auto: document.getElementById('window-auto'),
+    histogram: document.getElementById('histogram'),
+    pixelValue: document.getElementById('pixel-value'),
+  },
+  (text) => (frameInfo.textContent = text),
+  (text) => showError(text),
+);
+
+/** Read by the end-to-end tests: the newest decoded pixel code, and the views' state. */
+const liveview = { lastFrame: null, binary: binaryView.state, webrtc: webrtcView.state };
 window.liveview = liveview;
+
+/** Protocol of the stream this page shows (fixed while streaming). */
+let streamingProtocol = 'mjpeg';
 
 /** Detectors by name, as last answered by GET /liveview/detectors. */
 const detectors = new Map();
@@ -81,6 +112,7 @@ function updateButtons() {
   stopButton.disabled = busy || select.options.length === 0;
   // The stream, its status and the form all follow the selection, so it is fixed while streaming.
   select.disabled = busy || streamingDetector !== null;
+  protocolSelect.disabled = busy || streamingDetector !== null;
 }
 
 /** Runs a button action with the buttons locked, showing its failure in the error area. */
@@ -108,33 +140,52 @@ function streamUrl(url) {
 
 async function start() {
   const detectorName = select.value;
-  const answer = await api('startLiveView', { detectorName, protocol: PROTOCOL });
+  const protocol = protocolSelect.value;
+  const answer = await api('startLiveView', { detectorName, protocol });
   streamingDetector = detectorName;
+  streamingProtocol = protocol;
+  showScreen(protocol);
   frameInfo.textContent = 'waiting for the first frame';
-  video.src = streamUrl(answer.url);
+  if (protocol === 'mjpeg') video.src = streamUrl(answer.url);
+  else if (protocol === 'binary') binaryView.start(answer.url);
+  else await webrtcView.start(detectorName);
   clearInterval(decodeTimer);
-  decodeTimer = setInterval(decodeShownFrame, DECODE_INTERVAL_MS);
+  // The binary view reads frame numbers from its packets; the pictures carry the pixel code.
+  if (protocol !== 'binary') decodeTimer = setInterval(decodeShownFrame, DECODE_INTERVAL_MS);
 }
 
 async function stop() {
   const detectorName = streamingDetector ?? select.value;
-  stopViewing();
-  await api('stopLiveView', { detectorName, protocol: PROTOCOL });
+  const protocol = streamingDetector !== null ? streamingProtocol : protocolSelect.value;
+  await stopViewing();
+  await api('stopLiveView', { detectorName, protocol });
+}
+
+/** Shows the element of a protocol (img, video or canvas) and its tools. */
+function showScreen(protocol) {
+  video.hidden = protocol !== 'mjpeg';
+  webrtcVideo.hidden = protocol !== 'webrtc';
+  webrtcTools.hidden = protocol !== 'webrtc';
+  binaryCanvas.hidden = protocol !== 'binary';
+  binaryTools.hidden = protocol !== 'binary';
 }
 
 /** Closes the page's connection to the stream (without this the browser keeps it open). */
-function stopViewing() {
+async function stopViewing() {
   streamingDetector = null;
   clearInterval(decodeTimer);
   video.removeAttribute('src');
+  binaryView.stop();
+  await webrtcView.stop();
   liveview.lastFrame = null;
   frameInfo.textContent = '';
 }
 
 /** Reads frame number and capture time from the top-left pixels of the frame now shown. */
 function decodeShownFrame() {
-  const width = video.naturalWidth;
-  const height = video.naturalHeight;
+  const source = streamingProtocol === 'webrtc' ? webrtcVideo : video;
+  const width = source instanceof HTMLVideoElement ? source.videoWidth : source.naturalWidth;
+  const height = source instanceof HTMLVideoElement ? source.videoHeight : source.naturalHeight;
   if (streamingDetector === null || width === 0 || height === 0 || !context) return;
   // Only the top rows carry the code, which keeps getImageData cheap on big frames.
   const rows = Math.min(height, Math.ceil((3 * width) / 40) + 2);
@@ -142,7 +193,7 @@ function decodeShownFrame() {
   canvas.height = rows;
   let code;
   try {
-    context.drawImage(video, 0, 0);
+    context.drawImage(source, 0, 0);
     code = decodePixelCode(context.getImageData(0, 0, width, rows).data, width, rows, 4);
   } catch (err) {
     // E.g. a stream from another origin taints the canvas; the picture still plays.
@@ -173,7 +224,8 @@ async function pollStatus() {
   statusInFlight = true;
   try {
     const { streams } = await api('getActiveStreams');
-    const stream = streams.find((s) => s.detectorName === select.value && s.protocol === PROTOCOL);
+    const protocol = streamingDetector !== null ? streamingProtocol : protocolSelect.value;
+    const stream = streams.find((s) => s.detectorName === select.value && s.protocol === protocol);
     statusLine.textContent = describeStream(stream);
   } catch (err) {
     statusLine.textContent = `status unavailable: ${messageOf(err)}`;
@@ -269,6 +321,10 @@ async function loadDetectors() {
   renderParameters();
 }
 
+protocolSelect.addEventListener('change', () => {
+  showScreen(protocolSelect.value);
+  void pollStatus();
+});
 select.addEventListener('change', () => {
   clearError();
   renderParameters();

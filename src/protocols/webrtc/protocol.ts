@@ -184,7 +184,7 @@ function requireType(req: Request, type: string): void {
 }
 
 /** `Link` headers announcing the ICE servers (WHEP section 4.4). */
-function iceServerLinks(params: WebrtcParams): string[] {
+export function iceServerLinks(params: WebrtcParams): string[] {
   const quote = (s: string) => `"${s.replace(/"/g, '')}"`;
   return [
     ...params.stun_servers.map((url) => `<${url}>; rel="ice-server"`),

@@ -59,7 +59,7 @@ export function libc(): Libc {
   try {
     lib = koffi.load('libc.so.6');
   } catch (err) {
-    throw new Error(`cannot load the C library for V4L2: ${errorMessage(err)}`);
+    throw new Error(`cannot load the C library for V4L2: ${errorMessage(err)}`, { cause: err });
   }
   const open = lib.func('int open(const char *path, int flags)');
   const close = lib.func('int close(int fd)');

@@ -6,8 +6,9 @@ import { startServer, type LiveViewServer } from './api/server.js';
 import { ConfigError, errorMessage } from './core/errors.js';
 
 const USAGE = `Usage: liveview [options]
+       liveview devices     list the Linux video devices (V4L2) with formats, sizes, rates
 
-Streams cameras (detectors) to browsers and programs over MJPEG and more.
+Streams cameras (detectors) to browsers and programs over MJPEG, WebRTC and a binary protocol.
 
 Options:
   -c, --config <file>  YAML config file (default: built-in defaults, one simulated camera)
@@ -32,7 +33,38 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+/** `liveview devices`: what a `type: v4l2` detector can use on this machine. */
+async function listVideoDevices(): Promise<void> {
+  const { listDevices } = await import('./plugins/v4l2/devices.js');
+  let devices;
+  try {
+    devices = listDevices();
+  } catch (err) {
+    fail(`cannot list video devices: ${errorMessage(err)}`);
+  }
+  if (devices.length === 0) process.stdout.write('no video devices (/dev/video*)\n');
+  for (const d of devices) {
+    if (d.error) {
+      process.stdout.write(`${d.path}: ${d.error}\n`);
+      continue;
+    }
+    process.stdout.write(
+      `${d.path}: ${d.capabilities!.card} (${d.capabilities!.driver}, ${d.capabilities!.busInfo})\n`,
+    );
+    for (const f of d.formats ?? []) {
+      const sizes = f.sizes
+        .map((s) => `${s.width}x${s.height}${s.fps.length > 0 ? `@${s.fps.join('/')}` : ''}`)
+        .join(' ');
+      process.stdout.write(`  ${f.fourcc.trim().padEnd(4)} ${f.description}: ${sizes}\n`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'devices') {
+    await listVideoDevices();
+    return;
+  }
   let args;
   try {
     args = parseArgs({

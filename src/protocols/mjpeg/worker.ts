@@ -14,6 +14,8 @@ export class MjpegWorker extends StreamWorker<MjpegParams, MjpegPart> {
   }
 
   protected async encode(frame: Frame, params: MjpegParams): Promise<EncodedUnit<MjpegPart>> {
+    const cameraJpeg = passThrough(frame, params);
+    if (cameraJpeg) return unitOf(frame, cameraJpeg, frame.width, frame.height);
     const display = this.toDisplay(frame, params);
     let image = sharp(display.data, {
       raw: { width: display.width, height: display.height, channels: display.channels },
@@ -23,18 +25,36 @@ export class MjpegWorker extends StreamWorker<MjpegParams, MjpegPart> {
     const jpeg = await image
       .jpeg({ quality: params.jpeg_quality, optimiseCoding: false })
       .toBuffer();
-    const head = partHeader(jpeg.length, {
-      'X-Frame-Number': frame.frameNumber,
-      'X-Timestamp': frame.timestamp.toString(),
-      'X-Detector': encodeURIComponent(frame.detector),
-    });
-    return {
-      data: { head, jpeg },
-      frameNumber: frame.frameNumber,
-      timestamp: frame.timestamp,
-      width: display.width,
-      height: display.height,
-      window: display.window,
-    };
+    return { ...unitOf(frame, jpeg, display.width, display.height), window: display.window };
   }
+}
+
+/**
+ * An MJPEG camera's own JPEG (`metadata.jpeg`), when the stream asks for no resizing and the
+ * default normalization: sent as the camera made it, not decoded and encoded again.
+ */
+function passThrough(frame: Frame, params: MjpegParams): Buffer | undefined {
+  const jpeg = frame.metadata.jpeg;
+  if (!(jpeg instanceof Uint8Array)) return undefined;
+  const untouched =
+    params.subsampling_factor === 1 &&
+    params.max_width === 0 &&
+    params.max_height === 0 &&
+    params.normalization === 'minmax';
+  return untouched ? Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength) : undefined;
+}
+
+function unitOf(frame: Frame, jpeg: Buffer, width: number, height: number): EncodedUnit<MjpegPart> {
+  const head = partHeader(jpeg.length, {
+    'X-Frame-Number': frame.frameNumber,
+    'X-Timestamp': frame.timestamp.toString(),
+    'X-Detector': encodeURIComponent(frame.detector),
+  });
+  return {
+    data: { head, jpeg },
+    frameNumber: frame.frameNumber,
+    timestamp: frame.timestamp,
+    width,
+    height,
+  };
 }

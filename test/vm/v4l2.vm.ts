@@ -84,6 +84,10 @@ describe('V4L2 detector against vivid (in the VM)', function () {
       expect(frames[0].data).to.have.length(width * height * 3);
       const seq = frames.map((f) => f.frameNumber);
       for (let i = 1; i < seq.length; i++) expect(seq[i]).to.be.greaterThan(seq[i - 1]);
+      const driverSeq = frames.map((f) => f.metadata.sequence as number);
+      for (let i = 1; i < driverSeq.length; i++)
+        expect(driverSeq[i]).to.be.at.least(driverSeq[i - 1]);
+      expect(driverSeq[9]).to.be.greaterThan(driverSeq[0]);
       expect(differ(frames[0], frames[9]), 'the picture moves').to.equal(true);
       const now = Date.now();
       expect(Number(frames[9].timestamp / 1_000_000n)).to.be.within(now - 5000, now + 1000);

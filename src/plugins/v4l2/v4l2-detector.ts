@@ -291,6 +291,7 @@ export class V4l2Detector extends BaseDetector {
   }
 
   private async captureLoop(device: V4l2Device): Promise<void> {
+    let frameNumber = -1;
     while (this.acquiring && this.device === device) {
       let captured;
       try {
@@ -302,6 +303,9 @@ export class V4l2Detector extends BaseDetector {
       if (!captured || this.device !== device) continue;
       try {
         const converted = await this.convert(captured.bytes);
+        // The driver's sequence counts frames, including dropped ones, but a driver that falls
+        // behind (vivid under load) may stamp two buffers alike: the frame number must still grow.
+        frameNumber = Math.max(frameNumber + 1, captured.sequence);
         this.emitFrame({
           data: converted.data,
           width: this.active!.width,
@@ -310,7 +314,7 @@ export class V4l2Detector extends BaseDetector {
           dtype: converted.dtype,
           bitDepth: converted.bitDepth,
           pixelFormat: framePixelFormat(this.active!.fourcc, converted),
-          frameNumber: captured.sequence,
+          frameNumber,
           timestamp: captured.timestampNs + this.monotonicToEpoch,
           detector: this.name,
           metadata: {

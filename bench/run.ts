@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { benchBinary } from './binary.js';
+import { benchGenicam } from './genicam.js';
 import { benchMjpegFanout } from './mjpeg-fanout.js';
 import { benchPipeline } from './pipeline.js';
 import { benchV4l2 } from './v4l2.js';
 import { benchWebrtc } from './webrtc.js';
 
-/** `npm run bench`: prints the performance tables. `BENCH_RUNS` and `BENCH_SECONDS` scale it; `BENCH_ONLY=pipeline,mjpeg,binary,webrtc,v4l2` picks some. */
+/** `npm run bench`: prints the performance tables. `BENCH_RUNS` and `BENCH_SECONDS` scale it; `BENCH_ONLY=pipeline,mjpeg,binary,webrtc,v4l2,genicam` picks some. */
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const only = process.env.BENCH_ONLY?.split(',');
@@ -17,3 +18,4 @@ if (wanted('mjpeg')) await benchMjpegFanout(runs, seconds);
 if (wanted('binary')) await benchBinary(runs, seconds);
 if (wanted('webrtc')) await benchWebrtc(runs, seconds);
 if (wanted('v4l2')) await benchV4l2();
+if (wanted('genicam')) await benchGenicam(runs, seconds);

@@ -7,6 +7,8 @@ import { ConfigError, errorMessage } from './core/errors.js';
 
 const USAGE = `Usage: liveview [options]
        liveview devices     list the Linux video devices (V4L2) with formats, sizes, rates
+       liveview discover [--interface <name>]... [--address <ip>]... [--timeout <ms>]
+                            list the GigE Vision cameras that answer (default: every interface)
 
 Streams cameras (detectors) to browsers and programs over MJPEG, WebRTC and a binary protocol.
 
@@ -60,9 +62,54 @@ async function listVideoDevices(): Promise<void> {
   }
 }
 
+/** `liveview discover`: the GigE Vision cameras a `type: genicam` detector can use. */
+async function discoverCameras(argv: string[]): Promise<void> {
+  const { discoverDevices } = await import('./plugins/genicam/discovery.js');
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        interface: { type: 'string', multiple: true, short: 'i' },
+        address: { type: 'string', multiple: true, short: 'a' },
+        timeout: { type: 'string', short: 't' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    fail(`${errorMessage(err)}\n\n${USAGE}`);
+  }
+  const timeoutMs = values.timeout === undefined ? 1000 : Number(values.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > 60000)
+    fail(`--timeout: must be milliseconds between 1 and 60000, got '${values.timeout}'`);
+  let devices;
+  try {
+    devices = await discoverDevices({
+      // Addresses alone mean "ask these": no broadcast unless interfaces are named too.
+      interfaces: values.interface ?? (values.address ? [] : undefined),
+      addresses: values.address,
+      timeoutMs,
+    });
+  } catch (err) {
+    fail(`cannot discover cameras: ${errorMessage(err)}`);
+  }
+  if (devices.length === 0) process.stdout.write('no GigE Vision camera answered\n');
+  for (const d of devices) {
+    const name = d.userName ? ` name '${d.userName}'` : '';
+    process.stdout.write(
+      `${d.ip}: ${d.vendor} ${d.model} serial ${d.serial}${name} mac ${d.mac} version ${d.version}\n`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === 'devices') {
     await listVideoDevices();
+    return;
+  }
+  if (process.argv[2] === 'discover') {
+    await discoverCameras(process.argv.slice(3));
     return;
   }
   let args;

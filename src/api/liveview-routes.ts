@@ -1,6 +1,7 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { LiveViewController } from '../core/controller.js';
-import { BadRequestError } from '../core/errors.js';
+import { hasFeatureAccess, type Detector, type FeatureAccess } from '../core/detector.js';
+import { BadRequestError, NotFoundError } from '../core/errors.js';
 import { isMapping } from '../core/validation.js';
 import { SetStreamParamsBody, StartLiveViewBody, StopLiveViewBody, parseBody } from './requests.js';
 
@@ -50,11 +51,12 @@ export function liveviewRouter(controller: LiveViewController): Router {
     res.json({ status: 'success', protocols });
   });
 
-  router.get('/detectors', (_req, res) => {
+  router.get('/detectors', async (_req, res) => {
     res.json({
       status: 'success',
       defaultDetector: controller.detectors.defaultName,
       detectors: controller.detectors.list(),
+      available: await controller.detectors.available(),
     });
   });
 
@@ -71,7 +73,35 @@ export function liveviewRouter(controller: LiveViewController): Router {
     res.json({ status: 'success', detectorName: detector.name, parameters });
   });
 
+  router.get('/detectors/:name/features/:feature', async (req, res) => {
+    const detector = featureDetector(controller, req.params.name);
+    const feature = await detector.getFeature(req.params.feature);
+    res.json({ status: 'success', detectorName: detector.name, feature });
+  });
+
+  const setFeature = async (req: Request, res: Response) => {
+    const detector = featureDetector(controller, req.params.name as string);
+    const body: unknown = req.body;
+    if (!isMapping(body) || !('value' in body))
+      throw new BadRequestError(
+        'request body must be a JSON object {"value": …} (for a Command: {"value": true})',
+      );
+    const feature = await detector.setFeature(req.params.feature as string, body.value);
+    res.json({ status: 'success', detectorName: detector.name, feature });
+  };
+  router.put('/detectors/:name/features/:feature', setFeature);
+  router.post('/detectors/:name/features/:feature', setFeature);
+
   for (const protocol of controller.registry.allProtocols())
     protocol.registerRoutes?.(router, controller);
   return router;
+}
+
+function featureDetector(controller: LiveViewController, name: string): Detector & FeatureAccess {
+  const detector = controller.detectors.detector(name);
+  if (!hasFeatureAccess(detector))
+    throw new NotFoundError(
+      `detector '${name}' (type ${detector.type}) has no feature tree; use its parameters instead`,
+    );
+  return detector;
 }

@@ -91,6 +91,29 @@ export class DetectorManager {
     };
   }
 
+  /**
+   * Devices that answer now, by detector type, from the providers that can discover (looking
+   * where their configured detectors say); a failing provider reports its error instead.
+   */
+  async available(): Promise<Record<string, Record<string, unknown>[] | { error: string }>> {
+    const byType = new Map<string, unknown[]>();
+    for (const entry of this.config.detectors)
+      byType.set(entry.type, [...(byType.get(entry.type) ?? []), entry.options]);
+    const result: Record<string, Record<string, unknown>[] | { error: string }> = {};
+    await Promise.all(
+      [...byType].map(async ([type, options]) => {
+        const provider = this.registry.findProvider(type);
+        if (!provider?.discover) return;
+        try {
+          result[type] = await provider.discover(options);
+        } catch (err) {
+          result[type] = { error: errorMessage(err) };
+        }
+      }),
+    );
+    return result;
+  }
+
   /** Stops and closes every detector. */
   async closeAll(): Promise<void> {
     await Promise.all(

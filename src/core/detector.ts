@@ -93,6 +93,34 @@ export interface Detector {
   ): this;
 }
 
+/** A device feature as a detector with a feature tree (GenICam) describes it. */
+export interface FeatureDescription {
+  /** Feature name, e.g. ExposureTime. */
+  name: string;
+  /** Node type, e.g. Integer, Float, Enumeration, Command. */
+  type: string;
+  /** Access mode: RO, WO, RW, NA (not available) or NI (not implemented). */
+  access: string;
+  /** Current value, when readable. */
+  value?: ParameterValue;
+  /** Anything else: range, increment, unit, entries, description. */
+  [key: string]: unknown;
+}
+
+/** A detector that exposes every device feature by name (GET/PUT …/features/{feature}). */
+export interface FeatureAccess {
+  /** Describes one feature; NotFoundError when there is none of that name. */
+  getFeature(name: string): Promise<FeatureDescription>;
+  /** Sets a feature (or executes a command); BadRequestError/ConflictError say what is wrong. */
+  setFeature(name: string, value: unknown): Promise<FeatureDescription>;
+}
+
+/** True when a detector exposes features by name. */
+export function hasFeatureAccess(d: Detector): d is Detector & FeatureAccess {
+  const f = d as Partial<FeatureAccess>;
+  return typeof f.getFeature === 'function' && typeof f.setFeature === 'function';
+}
+
 /** Checks a value against its spec; returns an error message or undefined. */
 export function checkParameter(spec: ParameterSpec, value: unknown): string | undefined {
   if (spec.readOnly) return `parameter '${spec.name}' is read-only`;
@@ -250,4 +278,9 @@ export interface DetectorProvider<Options = unknown> {
   parseOptions(raw: unknown, path: string): Options;
   /** Creates a detector (not started). */
   create(name: string, options: Options, context: DetectorContext): Detector;
+  /**
+   * Lists the devices of this type that answer now (for GET /liveview/detectors), looking where
+   * the configured detectors' options say; only called when at least one is configured.
+   */
+  discover?(configured: Options[]): Promise<Record<string, unknown>[]>;
 }

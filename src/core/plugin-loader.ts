@@ -17,6 +17,7 @@ export interface LoadedPlugin {
 export const BUILTIN_PLUGINS: readonly string[] = [
   new URL('../plugins/mock/index.js', import.meta.url).href,
   new URL('../plugins/v4l2/index.js', import.meta.url).href,
+  new URL('../plugins/genicam/index.js', import.meta.url).href,
   new URL('../protocols/mjpeg/index.js', import.meta.url).href,
   new URL('../protocols/binary/index.js', import.meta.url).href,
   new URL('../protocols/webrtc/index.js', import.meta.url).href,

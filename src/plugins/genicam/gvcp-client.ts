@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { SafeEmitter } from '../../core/safe-emitter.js';
 import type { Logger } from '../../core/logger.js';
-import type { RegisterPort } from './genapi/index.js';
+import type { RegisterPort } from './nodemap/index.js';
 import {
   Bootstrap,
   decodeAck,
@@ -225,6 +225,7 @@ export class GvcpClient extends SafeEmitter<GvcpClientEvents> implements Registe
       if (err instanceof GvcpStatusError && err.status === 0x8006)
         throw new Error(
           `the camera at ${this.address} is controlled by another application; close it and retry`,
+          { cause: err },
         );
       throw err;
     }

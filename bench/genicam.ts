@@ -1,0 +1,145 @@
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createLogger } from '../src/core/logger.js';
+import { discoverDevices } from '../src/plugins/genicam/discovery.js';
+import { GenicamDetector } from '../src/plugins/genicam/genicam-detector.js';
+import { parseGenicamOptions } from '../src/plugins/genicam/options.js';
+import { fmt, median, printTable } from './stats.js';
+
+/** Frame rate asked of the camera in every case (both clients ask the same). */
+const RATE = 200;
+const CASES = [
+  { size: 512, format: 'Mono8' },
+  { size: 512, format: 'Mono16' },
+  { size: 2048, format: 'Mono8' },
+  { size: 2048, format: 'Mono16' },
+];
+
+interface Result {
+  fps: number;
+  mbps: number;
+  incomplete: number;
+}
+
+async function startFakeCamera(): Promise<ChildProcess> {
+  const child = spawn('arv-fake-gv-camera-0.8', ['-i', '127.0.0.1'], { stdio: 'ignore' });
+  for (let i = 0; i < 50; i++) {
+    const found = await discoverDevices({
+      interfaces: [],
+      addresses: ['127.0.0.1'],
+      timeoutMs: 100,
+    });
+    if (found.length > 0) return child;
+  }
+  child.kill('SIGKILL');
+  throw new Error('the fake camera did not answer');
+}
+
+/** Aravis's own client for `seconds`: the median of its per-second frame rates. */
+async function aravis(size: number, format: string, seconds: number): Promise<Result> {
+  const child = spawn(
+    'stdbuf',
+    [
+      '-oL',
+      'arv-camera-test-0.8',
+      '-n',
+      '127.0.0.1',
+      '-f',
+      String(RATE),
+      '-w',
+      String(size),
+      '-h',
+      String(size),
+      '--features',
+      `PixelFormat=${format}`,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((r) => setTimeout(r, (seconds + 1) * 1000));
+  child.kill('SIGINT');
+  await new Promise((r) => child.on('exit', r));
+  const rates = [...out.matchAll(/(\d+) frames\/s -\s+([\d.]+) MiB\/s/g)].map((m) => ({
+    fps: Number(m[1]),
+    mbps: Number(m[2]) * 1.048576,
+  }));
+  // The first second includes the start-up.
+  const steady = rates.slice(1);
+  const failures = /n_failures\s+=\s+(\d+)/.exec(out);
+  return {
+    fps: median(steady.map((r) => r.fps)),
+    mbps: median(steady.map((r) => r.mbps)),
+    incomplete: failures ? Number(failures[1]) : NaN,
+  };
+}
+
+/** Our detector for `seconds` after a 1 s warm-up. */
+async function liveview(size: number, format: string, seconds: number): Promise<Result> {
+  const options = parseGenicamOptions(
+    {
+      address: '127.0.0.1',
+      features: { AcquisitionFrameRate: RATE, Width: size, Height: size, PixelFormat: format },
+    },
+    'bench',
+  );
+  const d = new GenicamDetector('Bench', options, createLogger('silent'));
+  let frames = 0;
+  d.on('frame', () => frames++);
+  try {
+    await d.start();
+    await new Promise((r) => setTimeout(r, 1000));
+    const stats = () => d.info.stream as { bytesReceived: number; incomplete: number };
+    const f0 = frames;
+    const b0 = stats().bytesReceived;
+    const i0 = stats().incomplete;
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    return {
+      fps: (frames - f0) / seconds,
+      mbps: (stats().bytesReceived - b0) / seconds / 1e6,
+      incomplete: stats().incomplete - i0,
+    };
+  } finally {
+    await d.close();
+  }
+}
+
+/** Frames/s and MB/s from Aravis's fake camera, liveview beside Aravis's own client. */
+export async function benchGenicam(runs: number, seconds: number): Promise<void> {
+  if (spawnSync('which', ['arv-fake-gv-camera-0.8']).status !== 0) {
+    console.log('\n### GenICam: skipped (apt-get install aravis-tools aravis-tools-cli)');
+    return;
+  }
+  await promisify(execFile)('pkill', ['-f', 'arv-fake-gv-camera']).catch(() => undefined);
+  const camera = await startFakeCamera();
+  const rows: string[][] = [];
+  try {
+    for (const { size, format } of CASES) {
+      const ours: Result[] = [];
+      const theirs: Result[] = [];
+      for (let i = 0; i < runs; i++) {
+        theirs.push(await aravis(size, format, seconds));
+        ours.push(await liveview(size, format, seconds));
+      }
+      const fps = median(ours.map((r) => r.fps));
+      const aravisFps = median(theirs.map((r) => r.fps));
+      rows.push([
+        `${size}x${size} ${format}`,
+        fmt(fps),
+        fmt(median(ours.map((r) => r.mbps))),
+        String(ours.reduce((s, r) => s + r.incomplete, 0)),
+        fmt(aravisFps),
+        fmt(median(theirs.map((r) => r.mbps))),
+        String(theirs.reduce((s, r) => s + r.incomplete, 0)),
+        fmt(fps / aravisFps, 2),
+      ]);
+    }
+  } finally {
+    camera.kill('SIGKILL');
+  }
+  printTable(
+    `GenICam: Aravis fake camera on loopback, ${RATE} frames/s asked (median of ${runs} runs of ${seconds} s)`,
+    ['case', 'liveview fps', 'MB/s', 'incomplete', 'Aravis fps', 'MB/s', 'failures', 'ratio'],
+    rows,
+  );
+}

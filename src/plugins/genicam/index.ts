@@ -1,0 +1,53 @@
+import {
+  ContainerModule,
+  DetectorProvider,
+  PLUGIN_API_VERSION,
+  definePlugin,
+  type Detector,
+  type DetectorContext,
+} from '../../index.js';
+import { discoverDevices } from './discovery.js';
+import { GenicamDetector } from './genicam-detector.js';
+import { parseGenicamOptions, type GenicamOptions } from './options.js';
+
+export { GenicamDetector } from './genicam-detector.js';
+export { GvcpClient } from './gvcp-client.js';
+export { discoverDevices, type DiscoveredDevice } from './discovery.js';
+export * from './options.js';
+
+/** Creates `type: genicam` detectors: GigE Vision cameras described by their GenICam XML. */
+export class GenicamDetectorProvider implements DetectorProvider<GenicamOptions> {
+  readonly type = 'genicam';
+  readonly description = 'GigE Vision camera (GenICam), no vendor SDK';
+
+  parseOptions(raw: unknown, path: string): GenicamOptions {
+    return parseGenicamOptions(raw, path);
+  }
+
+  create(name: string, options: GenicamOptions, context: DetectorContext): Detector {
+    return new GenicamDetector(name, options, context.logger);
+  }
+
+  /** Broadcasts on the interfaces the configured detectors name and asks their addresses directly. */
+  async discover(configured: GenicamOptions[]): Promise<Record<string, unknown>[]> {
+    const addresses = configured.map((o) => o.address).filter((a) => a !== '');
+    const named = configured.flatMap((o) => o.interfaces);
+    // A detector without an address is found by broadcast: look where it would.
+    const broadcast = configured.some((o) => o.address === '');
+    const devices = await discoverDevices({
+      interfaces: broadcast ? (named.length > 0 ? [...new Set(named)] : undefined) : [],
+      addresses,
+      timeoutMs: Math.min(...configured.map((o) => o.discovery_timeout_ms), 300),
+    });
+    return devices.map((d) => ({ ...d }));
+  }
+}
+
+/** The built-in GenICam (GigE Vision) detector plugin. */
+export default definePlugin({
+  name: 'genicam',
+  apiVersion: PLUGIN_API_VERSION,
+  module: new ContainerModule(({ bind }) => {
+    bind(DetectorProvider).toConstantValue(new GenicamDetectorProvider());
+  }),
+});

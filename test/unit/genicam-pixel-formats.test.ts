@@ -140,6 +140,40 @@ describe('GenICam pixel formats', () => {
     expect(px(0, 0)).to.deep.equal([0, 9, 25]);
   });
 
+  it('every Bayer order: each colour is the mean of its samples in the 3x3 neighbourhood', () => {
+    const [w, h] = [7, 6];
+    let seed = 1;
+    const mosaic = Uint8Array.from(
+      { length: w * h },
+      () => (seed = (seed * 75 + 74) % 65537) & 0xff,
+    );
+    const orders: [string, number, string][] = [
+      ['GR', 0x01080008, 'GRBG'],
+      ['RG', 0x01080009, 'RGGB'],
+      ['GB', 0x0108000a, 'GBRG'],
+      ['BG', 0x0108000b, 'BGGR'],
+    ];
+    for (const [, code, cells] of orders) {
+      const colour = (x: number, y: number) => 'RGB'.indexOf(cells[((y & 1) << 1) | (x & 1)]);
+      const expected: number[] = [];
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++)
+          for (let c = 0; c < 3; c++) {
+            if (colour(x, y) === c) {
+              expected.push(mosaic[y * w + x]);
+              continue;
+            }
+            const near: number[] = [];
+            for (let ny = y - 1; ny <= y + 1; ny++)
+              for (let nx = x - 1; nx <= x + 1; nx++)
+                if (nx >= 0 && ny >= 0 && nx < w && ny < h && colour(nx, ny) === c)
+                  near.push(mosaic[ny * w + nx]);
+            expected.push(Math.round(near.reduce((a, b) => a + b, 0) / near.length));
+          }
+      expect([...unpackImage(code, mosaic, w, h, 0, true).data]).to.deep.equal(expected);
+    }
+  });
+
   it('16-bit Bayer debayers to uint16 RGB with the bit depth kept', () => {
     const m = bytes(0xe8, 0x03, 0xd0, 0x07, 0xb8, 0x0b, 0xa0, 0x0f); // 1000 2000 3000 4000
     const img = unpackImage(0x01100011, m, 2, 2, 0, true);

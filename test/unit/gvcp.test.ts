@@ -32,7 +32,9 @@ describe('GVCP packets', () => {
   });
 
   it('rounds READMEM counts up to whole words; WRITEMEM carries the address then the data', () => {
-    expect(encodeReadMemory(5, 0x10000, 13)).to.deep.equal(hex('42 01 0084 0008 0005 00010000 0000 0010'));
+    expect(encodeReadMemory(5, 0x10000, 13)).to.deep.equal(
+      hex('42 01 0084 0008 0005 00010000 0000 0010'),
+    );
     expect(encodeWriteMemory(6, 0x200, hex('01020304'))).to.deep.equal(
       hex('42 01 0086 0008 0006 00000200 01020304'),
     );

@@ -39,7 +39,12 @@ export class GenicamCamera {
     logger: Logger,
   ): Promise<GenicamCamera> {
     const client = new GvcpClient(
-      { address, timeoutMs: options.gvcp_timeout_ms, heartbeatMs: options.heartbeat_ms },
+      {
+        address,
+        port: options.control_port,
+        timeoutMs: options.gvcp_timeout_ms,
+        heartbeatMs: options.heartbeat_ms,
+      },
       logger,
     );
     await client.open();

@@ -242,13 +242,23 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     if (this.socket) return;
     if (this.closed) throw new Error('GVSP receiver is closed');
     const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ address: this.options.host, port: this.options.port ?? 0 }, () => {
-        socket.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind({ address: this.options.host, port: this.options.port ?? 0 }, () => {
+          socket.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      socket.close();
+      throw err;
+    }
+    if (this.closed) {
+      // close() ran while binding: nobody will close this socket later.
+      socket.close();
+      return;
+    }
     this.socket = socket;
     socket.on('error', (err) => this.safeEmit('error', err));
     socket.on('message', (msg) => this.onPacket(msg));

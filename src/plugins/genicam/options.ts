@@ -18,6 +18,10 @@ export class GenicamOptions {
   @Text()
   address = '';
 
+  /** GVCP port of the camera (default 3956, the GigE Vision port; another one behind NAT or a relay). */
+  @IntegerIn(1, 65535)
+  control_port = 3956;
+
   /** Serial number to pick among discovered cameras (default '': any). */
   @ValidateIf((o: GenicamOptions) => o.serial !== '')
   @Text()

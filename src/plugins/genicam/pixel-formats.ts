@@ -334,38 +334,90 @@ function demosaic<T extends Uint8Array | Uint16Array>(
   height: number,
   cells: readonly [number, number, number, number],
 ): T {
-  const out = (src instanceof Uint8Array
-    ? new Uint8Array(width * height * 3)
-    : new Uint16Array(width * height * 3)) as unknown as T;
-  const sum = [0, 0, 0];
-  const count = [0, 0, 0];
-  for (let y = 0; y < height; y++) {
-    const y0 = y > 0 ? y - 1 : y;
-    const y1 = y < height - 1 ? y + 1 : y;
-    for (let x = 0; x < width; x++) {
-      const x0 = x > 0 ? x - 1 : x;
-      const x1 = x < width - 1 ? x + 1 : x;
-      sum[0] = sum[1] = sum[2] = 0;
-      count[0] = count[1] = count[2] = 0;
-      for (let ny = y0; ny <= y1; ny++) {
-        const rowCells = (ny & 1) << 1;
-        const row = ny * width;
-        for (let nx = x0; nx <= x1; nx++) {
-          const c = cells[rowCells | (nx & 1)];
-          sum[c] += src[row + nx];
-          count[c]++;
-        }
-      }
-      const own = cells[((y & 1) << 1) | (x & 1)];
-      const o = (y * width + x) * 3;
-      for (let c = 0; c < 3; c++)
-        out[o + c] =
-          c === own
-            ? src[y * width + x]
-            : count[c] > 0
-              ? Math.floor((sum[c] + (count[c] >> 1)) / count[c])
-              : 0;
-    }
+  const out = (
+    src instanceof Uint8Array
+      ? new Uint8Array(width * height * 3)
+      : new Uint16Array(width * height * 3)
+  ) as T;
+  for (let y = 1; y < height - 1; y++) {
+    demosaicPixel(src, out, width, height, cells, 0, y);
+    demosaicInterior(src, out, width, y, cells);
+    if (width > 1) demosaicPixel(src, out, width, height, cells, width - 1, y);
+  }
+  for (let x = 0; x < width; x++) {
+    demosaicPixel(src, out, width, height, cells, x, 0);
+    if (height > 1) demosaicPixel(src, out, width, height, cells, x, height - 1);
   }
   return out;
+}
+
+/** One interior row, with the neighbour pattern spelled out: this is the hot loop. */
+function demosaicInterior(
+  src: Uint8Array | Uint16Array,
+  out: Uint8Array | Uint16Array,
+  width: number,
+  y: number,
+  cells: readonly [number, number, number, number],
+): void {
+  const row = y * width;
+  const up = row - width;
+  const down = row + width;
+  const first = cells[(y & 1) << 1];
+  const second = cells[((y & 1) << 1) | 1];
+  for (let x = 1; x < width - 1; x++) {
+    const i = row + x;
+    const o = i * 3;
+    const own = x & 1 ? second : first;
+    const v = src[i];
+    if (own === G) {
+      // Left/right are the other colour of this row, up/down the one of the next.
+      const across = (src[i - 1] + src[i + 1] + 1) >> 1;
+      const along = (src[up + x] + src[down + x] + 1) >> 1;
+      const rowColour = x & 1 ? first : second;
+      out[o + 1] = v;
+      if (rowColour === R) {
+        out[o] = across;
+        out[o + 2] = along;
+      } else {
+        out[o] = along;
+        out[o + 2] = across;
+      }
+    } else {
+      const g = (src[i - 1] + src[i + 1] + src[up + x] + src[down + x] + 2) >> 2;
+      const diagonal =
+        (src[up + x - 1] + src[up + x + 1] + src[down + x - 1] + src[down + x + 1] + 2) >> 2;
+      out[o + 1] = g;
+      out[o + own] = v;
+      out[o + 2 - own] = diagonal;
+    }
+  }
+}
+
+/** One pixel from whichever neighbours exist (the edges). */
+function demosaicPixel(
+  src: Uint8Array | Uint16Array,
+  out: Uint8Array | Uint16Array,
+  width: number,
+  height: number,
+  cells: readonly [number, number, number, number],
+  x: number,
+  y: number,
+): void {
+  const sum = [0, 0, 0];
+  const count = [0, 0, 0];
+  for (let ny = Math.max(0, y - 1); ny <= Math.min(height - 1, y + 1); ny++)
+    for (let nx = Math.max(0, x - 1); nx <= Math.min(width - 1, x + 1); nx++) {
+      const c = cells[((ny & 1) << 1) | (nx & 1)];
+      sum[c] += src[ny * width + nx];
+      count[c]++;
+    }
+  const own = cells[((y & 1) << 1) | (x & 1)];
+  const o = (y * width + x) * 3;
+  for (let c = 0; c < 3; c++)
+    out[o + c] =
+      c === own
+        ? src[y * width + x]
+        : count[c] > 0
+          ? Math.floor((sum[c] + (count[c] >> 1)) / count[c])
+          : 0;
 }

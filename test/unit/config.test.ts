@@ -105,7 +105,7 @@ detectors:
     [
       'unknown detector type',
       'detectors: { Camera: { type: gige } }',
-      ["detectors.Camera.type: unknown detector type 'gige' (known types: mock, v4l2)"],
+      ["detectors.Camera.type: unknown detector type 'gige' (known types: genicam, mock, v4l2)"],
     ],
     [
       'detector without type',
@@ -215,7 +215,7 @@ detectors:
       'plugins: [./plugins/ramp-detector]\ndetectors: { X: { type: nope } }',
     );
     expect(problems).to.deep.equal([
-      "detectors.X.type: unknown detector type 'nope' (known types: mock, ramp, v4l2)",
+      "detectors.X.type: unknown detector type 'nope' (known types: genicam, mock, ramp, v4l2)",
     ]);
   });
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/logger.js';
-import { NodeMap } from './nodemap/index.js';
+import { NodeMap } from './genapi/index.js';
 import { readDeviceXml } from './device-xml.js';
 import { GvcpClient } from './gvcp-client.js';
 import { Bootstrap, decodeDeviceIdentity, ipToNumber, type DeviceIdentity } from './gvcp.js';

@@ -1,4 +1,4 @@
-import { extractXml, parseXmlUrl } from './nodemap/index.js';
+import { extractXml, parseXmlUrl } from './genapi/index.js';
 import type { GvcpClient } from './gvcp-client.js';
 import { Bootstrap } from './gvcp.js';
 

@@ -12,7 +12,7 @@ import {
   type ParameterSpec,
   type ParameterValue,
 } from '../../index.js';
-import { GenApiError, type FeatureInfo } from './nodemap/index.js';
+import { GenApiError, type FeatureInfo } from './genapi/index.js';
 import { GenicamCamera } from './camera.js';
 import { locateCamera } from './discovery.js';
 import type { GvspFrame } from './gvsp-receiver.js';

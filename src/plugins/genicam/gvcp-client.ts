@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { SafeEmitter } from '../../core/safe-emitter.js';
 import type { Logger } from '../../core/logger.js';
-import type { RegisterPort } from './nodemap/index.js';
+import type { RegisterPort } from './genapi/index.js';
 import {
   Bootstrap,
   decodeAck,

@@ -1,14 +1,14 @@
-/** Why a feature operation failed, so callers can map it (404, 409, 400). */
+/** Why a feature operation failed, so callers can map it to a status (404, 409, 400, 501). */
 export type GenApiErrorCode =
   'not-found' | 'not-writable' | 'not-readable' | 'out-of-range' | 'invalid-value' | 'unsupported';
 
-/** A node map error with a message that names the feature and what is allowed. */
+/** A node map failure whose message names the feature, the value and what would be allowed. */
 export class GenApiError extends Error {
   constructor(
     message: string,
-    /** What kind of failure. */
     readonly code: GenApiErrorCode,
   ) {
     super(message);
+    this.name = 'GenApiError';
   }
 }

@@ -6,6 +6,7 @@ import {
   type GvspFrame,
   type GvspReceiverOptions,
 } from '../../src/plugins/genicam/gvsp-receiver.js';
+import { ThreadedGvspReceiver } from '../../src/plugins/genicam/gvsp-threaded-receiver.js';
 
 const MONO16 = 0x01100007;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,249 +31,270 @@ function block(blockId: number | bigint, data = image(Number(blockId)), extended
   return { data, packets: encodeGvspBlock(leader, data, 1000) };
 }
 
-describe('GVSP receiver', () => {
-  let receiver: GvspReceiver;
-  let sender: dgram.Socket;
-  let frames: GvspFrame[];
-  let incomplete: [bigint, number][];
-  let resends: [bigint, number, number][];
+// The same behaviour is asked of the receiver on the caller's thread and on a worker thread.
+const IMPLEMENTATIONS = [
+  ['GVSP receiver', GvspReceiver],
+  ['GVSP receiver on a worker thread', ThreadedGvspReceiver],
+] as const;
 
-  async function start(opts: Partial<GvspReceiverOptions> = {}): Promise<void> {
-    receiver = new GvspReceiver({ host: '127.0.0.1', frameTimeoutMs: 100, ...opts });
-    frames = [];
-    incomplete = [];
-    resends = [];
-    receiver.on('frame', (f) => frames.push(f));
-    receiver.on('incomplete', (id, missing) => incomplete.push([id, missing]));
-    await receiver.open();
-  }
+for (const [title, Receiver] of IMPLEMENTATIONS)
+  describe(title, () => {
+    let receiver: GvspReceiver | ThreadedGvspReceiver;
+    let sender: dgram.Socket;
+    let frames: GvspFrame[];
+    let incomplete: [bigint, number][];
+    let resends: [bigint, number, number][];
 
-  const send = (packets: Uint8Array[]) =>
-    packets.reduce(
-      (p, packet) =>
-        p.then(
-          () =>
-            new Promise<void>((resolve, reject) =>
-              sender.send(packet, receiver.port, '127.0.0.1', (err) =>
-                err ? reject(err) : resolve(),
-              ),
-            ),
-        ),
-      Promise.resolve(),
-    );
-
-  async function until(cond: () => boolean, ms = 1000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error('timed out waiting');
-      await sleep(2);
+    async function start(opts: Partial<GvspReceiverOptions> = {}): Promise<void> {
+      receiver = new Receiver({ host: '127.0.0.1', frameTimeoutMs: 100, ...opts });
+      frames = [];
+      incomplete = [];
+      resends = [];
+      receiver.on('frame', (f) => frames.push(f));
+      receiver.on('incomplete', (id, missing) => incomplete.push([id, missing]));
+      await receiver.open();
     }
-  }
 
-  beforeEach(async () => {
-    sender = dgram.createSocket('udp4');
-    await new Promise<void>((r) => sender.bind(0, '127.0.0.1', () => r()));
-  });
+    const send = (packets: Uint8Array[]) =>
+      packets.reduce(
+        (p, packet) =>
+          p.then(
+            () =>
+              new Promise<void>((resolve, reject) =>
+                sender.send(packet, receiver.port, '127.0.0.1', (err) =>
+                  err ? reject(err) : resolve(),
+                ),
+              ),
+          ),
+        Promise.resolve(),
+      );
 
-  afterEach(async () => {
-    await receiver?.close();
-    sender.close();
-  });
+    async function until(cond: () => boolean, ms = 1000): Promise<void> {
+      const end = Date.now() + ms;
+      while (!cond()) {
+        if (Date.now() > end) throw new Error('timed out waiting');
+        await sleep(2);
+      }
+    }
 
-  it('assembles complete frames with their exact bytes and geometry', async () => {
-    await start();
-    const a = block(1);
-    const b = block(2);
-    await send([...a.packets, ...b.packets]);
-    await until(() => frames.length === 2);
-    expect(frames.map((f) => f.blockId)).to.deep.equal([1n, 2n]);
-    expect(frames[0]).to.deep.include({
-      timestampTicks: 123456789n,
-      pixelFormat: MONO16,
-      width: 32,
-      height: 64,
-      offsetX: 8,
-      offsetY: 4,
-      paddingX: 0,
-      resent: 0,
+    beforeEach(async () => {
+      sender = dgram.createSocket('udp4');
+      await new Promise<void>((r) => sender.bind(0, '127.0.0.1', () => r()));
     });
-    expect(Buffer.from(frames[0].data).equals(Buffer.from(a.data))).to.equal(true);
-    expect(Buffer.from(frames[1].data).equals(Buffer.from(b.data))).to.equal(true);
-    const s = receiver.stats;
-    expect(s).to.include({ completed: 2, incomplete: 0, malformed: 0, packetsReceived: 14 });
-    expect(s.bytesReceived).to.equal(
-      [...a.packets, ...b.packets].reduce((n, p) => n + p.length, 0),
-    );
-    expect(s.receiveBufferBytes).to.be.greaterThan(0);
-  });
 
-  it('asks for a dropped packet again and completes the frame with it', async () => {
-    const { data, packets } = block(5);
-    await start({
-      resendDelayMs: 5,
-      requestResend: (id, first, last) => {
-        resends.push([id, first, last]);
-        void send(packets.slice(first, last + 1));
-      },
+    afterEach(async () => {
+      await receiver?.close();
+      sender.close();
     });
-    await send(packets.filter((_, i) => i !== 3));
-    await until(() => frames.length === 1);
-    expect(resends).to.deep.equal([[5n, 3, 3]]);
-    expect(frames[0].resent).to.equal(1);
-    expect(Buffer.from(frames[0].data).equals(Buffer.from(data))).to.equal(true);
-    expect(receiver.stats).to.include({ resendRequested: 1, resentReceived: 1, completed: 1 });
-  });
 
-  it('asks for a lost trailer once the block falls silent', async () => {
-    const { packets } = block(9);
-    await start({
-      requestResend: (id, first, last) => {
-        resends.push([id, first, last]);
-        void send(packets.slice(first, last + 1));
-      },
+    it('assembles complete frames with their exact bytes and geometry', async () => {
+      await start();
+      const a = block(1);
+      const b = block(2);
+      await send([...a.packets, ...b.packets]);
+      await until(() => frames.length === 2);
+      expect(frames.map((f) => f.blockId)).to.deep.equal([1n, 2n]);
+      expect(frames[0]).to.deep.include({
+        timestampTicks: 123456789n,
+        pixelFormat: MONO16,
+        width: 32,
+        height: 64,
+        offsetX: 8,
+        offsetY: 4,
+        paddingX: 0,
+        resent: 0,
+      });
+      expect(Buffer.from(frames[0].data).equals(Buffer.from(a.data))).to.equal(true);
+      expect(Buffer.from(frames[1].data).equals(Buffer.from(b.data))).to.equal(true);
+      const s = receiver.stats;
+      expect(s).to.include({ completed: 2, incomplete: 0, malformed: 0, packetsReceived: 14 });
+      expect(s.bytesReceived).to.equal(
+        [...a.packets, ...b.packets].reduce((n, p) => n + p.length, 0),
+      );
+      expect(s.receiveBufferBytes).to.be.greaterThan(0);
     });
-    await send(packets.slice(0, 6));
-    await until(() => frames.length === 1);
-    expect(resends).to.deep.equal([[9n, 6, 6]]);
-  });
 
-  it('asks for a lost leader and places the packets that came before it', async () => {
-    const { data, packets } = block(4);
-    await start({
-      requestResend: (id, first, last) => {
-        resends.push([id, first, last]);
-        void send(packets.slice(first, last + 1));
-      },
+    it('asks for a dropped packet again and completes the frame with it', async () => {
+      const { data, packets } = block(5);
+      await start({
+        resendDelayMs: 5,
+        requestResend: (id, first, last) => {
+          resends.push([id, first, last]);
+          void send(packets.slice(first, last + 1));
+        },
+      });
+      await send(packets.filter((_, i) => i !== 3));
+      await until(() => frames.length === 1);
+      expect(resends).to.deep.equal([[5n, 3, 3]]);
+      expect(frames[0].resent).to.equal(1);
+      expect(Buffer.from(frames[0].data).equals(Buffer.from(data))).to.equal(true);
+      expect(receiver.stats).to.include({ resendRequested: 1, resentReceived: 1, completed: 1 });
     });
-    await send(packets.slice(1));
-    await until(() => frames.length === 1);
-    expect(resends).to.deep.equal([[4n, 0, 0]]);
-    expect(Buffer.from(frames[0].data).equals(Buffer.from(data))).to.equal(true);
-  });
 
-  it('drops a frame whose packet never comes, after the timeout and a bounded number of asks', async () => {
-    await start({
-      frameTimeoutMs: 80,
-      resendDelayMs: 2,
-      maxResendRequests: 2,
-      requestResend: (id, first, last) => resends.push([id, first, last]),
+    it('asks for a lost trailer once the block falls silent', async () => {
+      const { packets } = block(9);
+      await start({
+        requestResend: (id, first, last) => {
+          resends.push([id, first, last]);
+          void send(packets.slice(first, last + 1));
+        },
+      });
+      await send(packets.slice(0, 6));
+      await until(() => frames.length === 1);
+      expect(resends).to.deep.equal([[9n, 6, 6]]);
     });
-    const { packets } = block(7);
-    await send([...packets.slice(0, 2), ...packets.slice(3)]);
-    await until(() => incomplete.length === 1);
-    expect(incomplete).to.deep.equal([[7n, 1]]);
-    expect(resends).to.deep.equal([
-      [7n, 2, 2],
-      [7n, 2, 2],
-    ]);
-    expect(frames).to.have.length(0);
-    expect(receiver.stats).to.include({ incomplete: 1, completed: 0, resendRequested: 2 });
-  });
 
-  it('assembles packets in any order (leader last, short last packet first)', async () => {
-    await start();
-    const a = block(11);
-    const [leader, ...rest] = a.packets;
-    await send([...rest.reverse(), leader]);
-    const b = block(12);
-    const [l2, p1, p2, p3, p4, p5, t2] = b.packets;
-    await send([l2, p5, p3, t2, p1, p4, p2]);
-    await until(() => frames.length === 2);
-    expect(Buffer.from(frames[0].data).equals(Buffer.from(a.data))).to.equal(true);
-    expect(Buffer.from(frames[1].data).equals(Buffer.from(b.data))).to.equal(true);
-    expect(receiver.stats.malformed).to.equal(0);
-  });
-
-  it('assembles interleaved blocks and emits them in block order across the 16-bit wrap', async () => {
-    let resendNow: () => void = () => undefined;
-    const a = block(65535);
-    const b = block(1);
-    await start({
-      requestResend: (id, first, last) => {
-        resends.push([id, first, last]);
-        resendNow = () => void send(a.packets.slice(first, last + 1));
-      },
+    it('asks for a lost leader and places the packets that came before it', async () => {
+      const { data, packets } = block(4);
+      await start({
+        requestResend: (id, first, last) => {
+          resends.push([id, first, last]);
+          void send(packets.slice(first, last + 1));
+        },
+      });
+      await send(packets.slice(1));
+      await until(() => frames.length === 1);
+      expect(resends).to.deep.equal([[4n, 0, 0]]);
+      expect(Buffer.from(frames[0].data).equals(Buffer.from(data))).to.equal(true);
     });
-    const interleaved = a.packets.flatMap((p, i) => [p, b.packets[i]]);
-    // Block 65535 loses packet 2: block 1 completes first but waits for it.
-    await send(interleaved.filter((p) => p !== a.packets[2]));
-    await until(() => resends.length === 1);
-    expect(frames).to.have.length(0);
-    resendNow();
-    await until(() => frames.length === 2);
-    expect(frames.map((f) => f.blockId)).to.deep.equal([65535n, 1n]);
-    expect(Buffer.from(frames[0].data).equals(Buffer.from(a.data))).to.equal(true);
-    expect(Buffer.from(frames[1].data).equals(Buffer.from(b.data))).to.equal(true);
-  });
 
-  it('does not hold a frame longer than the timeout of an older, incomplete one', async () => {
-    await start({ frameTimeoutMs: 60 });
-    const a = block(20);
-    const b = block(21);
-    await send([...a.packets.slice(0, 3), ...b.packets]);
-    await until(() => frames.length === 1);
-    expect(incomplete.map(([id]) => id)).to.deep.equal([20n]);
-    expect(frames[0].blockId).to.equal(21n);
-  });
-
-  it('ignores late and duplicate packets of finished blocks', async () => {
-    await start({ frameTimeoutMs: 50 });
-    const { packets } = block(30);
-    await send([...packets, packets[2]]);
-    await until(() => frames.length === 1);
-    await send([packets[3], packets[0]]);
-    await sleep(120);
-    expect(frames).to.have.length(1);
-    expect(incomplete).to.have.length(0);
-    expect(receiver.stats).to.include({ ignored: 3, completed: 1, incomplete: 0 });
-  });
-
-  it('assembles extended-id (64-bit block id) streams', async () => {
-    await start();
-    const { data, packets } = block(0x1_0000_0002n, image(3), true);
-    await send(packets);
-    await until(() => frames.length === 1);
-    expect(frames[0].blockId).to.equal(0x1_0000_0002n);
-    expect(Buffer.from(frames[0].data).equals(Buffer.from(data))).to.equal(true);
-  });
-
-  it('stops asking once the device says the packet is gone', async () => {
-    await start({
-      frameTimeoutMs: 60,
-      resendDelayMs: 2,
-      requestResend: (id, first, last) => {
-        resends.push([id, first, last]);
-        const gone = Buffer.from(packets[first]);
-        gone.writeUInt16BE(0x800c, 0);
-        void send([gone.subarray(0, 8)]);
-      },
+    it('drops a frame whose packet never comes, after the timeout and a bounded number of asks', async () => {
+      await start({
+        frameTimeoutMs: 80,
+        resendDelayMs: 2,
+        maxResendRequests: 2,
+        requestResend: (id, first, last) => resends.push([id, first, last]),
+      });
+      const { packets } = block(7);
+      await send([...packets.slice(0, 2), ...packets.slice(3)]);
+      await until(() => incomplete.length === 1);
+      expect(incomplete).to.deep.equal([[7n, 1]]);
+      expect(resends).to.deep.equal([
+        [7n, 2, 2],
+        [7n, 2, 2],
+      ]);
+      expect(frames).to.have.length(0);
+      expect(receiver.stats).to.include({ incomplete: 1, completed: 0, resendRequested: 2 });
     });
-    const { packets } = block(40);
-    await send(packets.filter((_, i) => i !== 1));
-    await until(() => incomplete.length === 1);
-    expect(resends).to.have.length(1);
-  });
 
-  it('counts malformed packets and keeps going', async () => {
-    await start();
-    const { packets } = block(50);
-    await send([Uint8Array.from([0, 0, 0, 1, 3]), ...packets]);
-    await until(() => frames.length === 1);
-    expect(receiver.stats.malformed).to.equal(1);
-  });
+    it('assembles packets in any order (leader last, short last packet first)', async () => {
+      await start();
+      const a = block(11);
+      const [leader, ...rest] = a.packets;
+      await send([...rest.reverse(), leader]);
+      const b = block(12);
+      const [l2, p1, p2, p3, p4, p5, t2] = b.packets;
+      await send([l2, p5, p3, t2, p1, p4, p2]);
+      await until(() => frames.length === 2);
+      expect(Buffer.from(frames[0].data).equals(Buffer.from(a.data))).to.equal(true);
+      expect(Buffer.from(frames[1].data).equals(Buffer.from(b.data))).to.equal(true);
+      expect(receiver.stats.malformed).to.equal(0);
+    });
 
-  it('close() resolves, is idempotent, clears its timers and stops counting', async () => {
-    await start({ frameTimeoutMs: 30 });
-    const port = receiver.port;
-    await send(block(60).packets.slice(0, 3));
-    await until(() => receiver.stats.packetsReceived === 3);
-    await receiver.close();
-    await receiver.close();
-    const before = receiver.stats;
-    await new Promise<void>((r) => sender.send(block(61).packets[0], port, '127.0.0.1', () => r()));
-    await sleep(80);
-    expect(receiver.stats).to.deep.equal(before);
-    expect(incomplete).to.have.length(0);
-    expect(frames).to.have.length(0);
+    it('assembles interleaved blocks and emits them in block order across the 16-bit wrap', async () => {
+      let resendNow: () => void = () => undefined;
+      const a = block(65535);
+      const b = block(1);
+      await start({
+        requestResend: (id, first, last) => {
+          resends.push([id, first, last]);
+          resendNow = () => void send(a.packets.slice(first, last + 1));
+        },
+      });
+      const interleaved = a.packets.flatMap((p, i) => [p, b.packets[i]]);
+      // Block 65535 loses packet 2: block 1 completes first but waits for it.
+      await send(interleaved.filter((p) => p !== a.packets[2]));
+      await until(() => resends.length === 1);
+      expect(frames).to.have.length(0);
+      resendNow();
+      await until(() => frames.length === 2);
+      expect(frames.map((f) => f.blockId)).to.deep.equal([65535n, 1n]);
+      expect(Buffer.from(frames[0].data).equals(Buffer.from(a.data))).to.equal(true);
+      expect(Buffer.from(frames[1].data).equals(Buffer.from(b.data))).to.equal(true);
+    });
+
+    it('does not hold a frame longer than the timeout of an older, incomplete one', async () => {
+      await start({ frameTimeoutMs: 60 });
+      const a = block(20);
+      const b = block(21);
+      await send([...a.packets.slice(0, 3), ...b.packets]);
+      await until(() => frames.length === 1);
+      expect(incomplete.map(([id]) => id)).to.deep.equal([20n]);
+      expect(frames[0].blockId).to.equal(21n);
+    });
+
+    it('ignores late and duplicate packets of finished blocks', async () => {
+      await start({ frameTimeoutMs: 50 });
+      const { packets } = block(30);
+      await send([...packets, packets[2]]);
+      await until(() => frames.length === 1);
+      await send([packets[3], packets[0]]);
+      await sleep(120);
+      expect(frames).to.have.length(1);
+      expect(incomplete).to.have.length(0);
+      // Packets that make no event reach a worker thread's counters within its report interval.
+      await until(() => receiver.stats.ignored === 3, 1000);
+      expect(receiver.stats).to.include({ completed: 1, incomplete: 0 });
+    });
+
+    it('assembles extended-id (64-bit block id) streams', async () => {
+      await start();
+      const { data, packets } = block(0x1_0000_0002n, image(3), true);
+      await send(packets);
+      await until(() => frames.length === 1);
+      expect(frames[0].blockId).to.equal(0x1_0000_0002n);
+      expect(Buffer.from(frames[0].data).equals(Buffer.from(data))).to.equal(true);
+    });
+
+    it('stops asking once the device says the packet is gone', async () => {
+      await start({
+        frameTimeoutMs: 60,
+        resendDelayMs: 2,
+        requestResend: (id, first, last) => {
+          resends.push([id, first, last]);
+          const gone = Buffer.from(packets[first]);
+          gone.writeUInt16BE(0x800c, 0);
+          void send([gone.subarray(0, 8)]);
+        },
+      });
+      const { packets } = block(40);
+      await send(packets.filter((_, i) => i !== 1));
+      await until(() => incomplete.length === 1);
+      expect(resends).to.have.length(1);
+    });
+
+    it('counts malformed packets and keeps going', async () => {
+      await start();
+      const { packets } = block(50);
+      await send([Uint8Array.from([0, 0, 0, 1, 3]), ...packets]);
+      await until(() => frames.length === 1);
+      expect(receiver.stats.malformed).to.equal(1);
+    });
+
+    it('open() rejects with the reason when the port is taken', async () => {
+      const taken = sender.address().port;
+      const r = new Receiver({ host: '127.0.0.1', port: taken });
+      let failure: unknown;
+      await r.open().catch((err: unknown) => (failure = err));
+      expect(String(failure)).to.match(/EADDRINUSE/);
+      await r.close();
+    });
+
+    it('close() resolves, is idempotent, clears its timers and stops counting', async () => {
+      await start({ frameTimeoutMs: 150 });
+      const port = receiver.port;
+      await send(block(60).packets.slice(0, 3));
+      await sleep(30);
+      await receiver.close();
+      await receiver.close();
+      const before = receiver.stats;
+      expect(before.packetsReceived).to.equal(3);
+      await new Promise<void>((r) =>
+        sender.send(block(61).packets[0], port, '127.0.0.1', () => r()),
+      );
+      await sleep(250);
+      expect(receiver.stats).to.deep.equal(before);
+      expect(incomplete).to.have.length(0);
+      expect(frames).to.have.length(0);
+    });
   });
-});

@@ -4,7 +4,8 @@ import { readDeviceXml } from './device-xml.js';
 import { GvcpClient } from './gvcp-client.js';
 import { Bootstrap, decodeDeviceIdentity, ipToNumber, type DeviceIdentity } from './gvcp.js';
 import { encodePacketResend } from './gvsp.js';
-import { GvspReceiver, type GvspFrame } from './gvsp-receiver.js';
+import type { GvspFrame } from './gvsp-receiver.js';
+import { ThreadedGvspReceiver } from './gvsp-threaded-receiver.js';
 import type { GenicamOptions } from './options.js';
 
 /** Bytes of bootstrap memory that hold the identity (as a DISCOVERY_ACK carries it). */
@@ -15,7 +16,7 @@ const IDENTITY_BYTES = 0xf8;
  * and, while acquiring, its stream receiver.
  */
 export class GenicamCamera {
-  private receiver: GvspReceiver | undefined;
+  private receiver: ThreadedGvspReceiver | undefined;
 
   private constructor(
     /** The control channel. */
@@ -69,7 +70,7 @@ export class GenicamCamera {
   }
 
   /** Stream statistics while acquiring. */
-  get streamStats(): GvspReceiver['stats'] | undefined {
+  get streamStats(): ThreadedGvspReceiver['stats'] | undefined {
     return this.receiver?.stats;
   }
 
@@ -79,7 +80,7 @@ export class GenicamCamera {
    */
   async startStream(onFrame: (f: GvspFrame) => void): Promise<void> {
     const client = this.client;
-    const receiver = new GvspReceiver({
+    const receiver = new ThreadedGvspReceiver({
       host: client.localAddress,
       receiveBufferBytes: this.options.receive_buffer_bytes,
       frameTimeoutMs: this.options.frame_timeout_ms,

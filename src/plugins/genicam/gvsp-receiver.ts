@@ -115,6 +115,10 @@ const MAX_BLOCK_BYTES = 1 << 30;
 /** Largest packet id accepted (a 1 GiB block in 256-byte packets). */
 const MAX_PACKET_ID = 1 << 22;
 const DEFAULT_RECEIVE_BUFFER = 32 * 1024 * 1024;
+/** A tick this many intervals late means the loop stalled. */
+const STALL_TICKS = 4;
+/** Assembly buffers kept for reuse (a few blocks are in flight at once). */
+const MAX_SPARE_BUFFERS = 4;
 /** The smallest buffer tried when the OS refuses larger ones. */
 const MIN_RECEIVE_BUFFER = 256 * 1024;
 
@@ -155,7 +159,10 @@ interface Block {
   end: number;
   pending: Pending[] | undefined;
   corrupt: boolean;
+  /** When the tick last saw packets arrive (per-packet clock reads cost too much). */
   lastPacketAt: number;
+  /** `received` at that tick. */
+  receivedAtTick: number;
   /** When a gap was first seen; -1 when none is waiting for a resend. */
   holeSince: number;
   nextResendAt: number;
@@ -184,11 +191,14 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
   /** Finished block ids and when, so late packets do not start them again. */
   private readonly finished = new Map<number, number>();
   private lastKey = 0;
+  private lastTickAt = 0;
   private lastCreatedId = -1;
   /** Payload bytes and trailer id of the last complete block: the next one is likely the same. */
   private lastBlockBytes = 0;
   private lastTrailerId = 0;
   private readonly header = gvspHeaderScratch();
+  /** Assembly buffers of finished blocks, reused by the next ones. */
+  private readonly spare: Buffer[] = [];
   private readonly counters: GvspStats;
   private readonly frameTimeoutMs: number;
   private readonly resendDelayMs: number;
@@ -319,9 +329,10 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
       c.malformed++;
       return;
     }
-    const now = performance.now();
     let block = this.blocks.get(h.blockId);
     if (block === undefined) {
+      // Once per block: the per-packet path reads no clock (the tick notes arrivals).
+      const now = performance.now();
       const finishedAt = this.finished.get(h.blockId);
       if (finishedAt !== undefined) {
         if (now - finishedAt < this.finishedTtlMs) {
@@ -392,13 +403,12 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     }
     block.state[id] = RECEIVED;
     block.received++;
-    if (id > block.highest + 1 && block.holeSince < 0) block.holeSince = now;
+    if (id > block.highest + 1 && block.holeSince < 0) block.holeSince = performance.now();
     if (id > block.highest) block.highest = id;
-    block.lastPacketAt = now;
     if (block.lastId >= 0) {
       if (block.received === block.lastId + 1) {
         if (block.hasLeader) this.complete(block);
-      } else if (block.holeSince < 0) block.holeSince = now;
+      } else if (block.holeSince < 0) block.holeSince = performance.now();
     }
   }
 
@@ -441,6 +451,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
       pending: undefined,
       corrupt: false,
       lastPacketAt: now,
+      receivedAtTick: 0,
       holeSince: -1,
       nextResendAt: 0,
       resendRounds: 0,
@@ -493,8 +504,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     block.offsetY = info.offsetY;
     block.paddingX = info.paddingX;
     block.imageBytes = imageBytes;
-    // Never pooled: the frame owns its memory, whoever keeps `data.buffer`.
-    block.buf = Buffer.allocUnsafeSlow(Math.max(imageBytes, this.lastBlockBytes, 1));
+    block.buf = this.takeBuffer(Math.max(imageBytes, this.lastBlockBytes, 1));
     const pending = block.pending;
     if (pending) {
       block.pending = undefined;
@@ -531,7 +541,8 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
       this.ensure(block, end);
       if (block.corrupt) return;
     }
-    msg.copy(block.buf!, at, o);
+    // TypedArray#set is a V8 builtin; Buffer#copy crosses into C++ for every packet.
+    block.buf!.set(new Uint8Array(msg.buffer, msg.byteOffset + o, length), at);
     if (end > block.end) block.end = end;
     if (block.placed++ === 0) {
       block.firstPlacedId = id;
@@ -551,6 +562,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
       Math.min(MAX_BLOCK_BYTES, Math.max(bytes, block.buf!.length * 2)),
     );
     block.buf!.copy(buf, 0, 0, block.end);
+    this.giveBack(block.buf!);
     block.buf = buf;
   }
 
@@ -566,7 +578,11 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     // Chunk data (payload type bit 14) follows the image: the frame is the image part.
     const hasChunks = (block.payloadType & 0x4000) !== 0 && block.imageBytes > 0;
     const length = hasChunks ? Math.min(block.end, block.imageBytes) : block.end;
-    const buf = block.buf!;
+    // The frame gets its own copy: assembly buffers live as long as a block is in flight, long
+    // enough for the GC to promote them, and promoted buffers make it stop the world every frame.
+    const buf = Buffer.allocUnsafeSlow(length);
+    block.buf!.copy(buf, 0, 0, length);
+    this.giveBack(block.buf!);
     block.frame = {
       blockId: BigInt(block.id),
       timestampTicks: block.timestamp,
@@ -594,8 +610,21 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     }
   }
 
+  /** An assembly buffer of at least `bytes`: a spare one when there is one big enough. */
+  private takeBuffer(bytes: number): Buffer {
+    const i = this.spare.findIndex((b) => b.length >= bytes);
+    if (i < 0) return Buffer.allocUnsafeSlow(bytes);
+    return this.spare.splice(i, 1)[0];
+  }
+
+  private giveBack(buf: Buffer): void {
+    if (this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(buf);
+  }
+
   /** Removes a block from the order, without a frame. */
   private unlink(block: Block): void {
+    if (block.buf) this.giveBack(block.buf);
+    block.buf = undefined;
     this.blocks.delete(block.id);
     const i = this.order.indexOf(block);
     if (i >= 0) this.order.splice(i, 1);
@@ -628,6 +657,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
 
   private startTimer(): void {
     if (this.timer || this.closed) return;
+    this.lastTickAt = performance.now();
     this.timer = setInterval(() => this.tick(), this.tickMs);
     this.timer.unref();
   }
@@ -639,7 +669,16 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
 
   private tick(): void {
     const now = performance.now();
+    const late = now - this.lastTickAt > STALL_TICKS * this.tickMs;
+    this.lastTickAt = now;
     for (const block of this.blocks.values()) {
+      if (block.received !== block.receivedAtTick) {
+        block.receivedAtTick = block.received;
+        block.lastPacketAt = now;
+      }
+      // After a stall (GC, a busy loop) the socket holds packets not read yet: silence measured
+      // across it says nothing about the link, so judge again once they have been read.
+      if (late) continue;
       if (now - block.lastPacketAt >= this.frameTimeoutMs) {
         const last = this.expectedLastId(block);
         this.drop(block, Math.max(0, last + 1 - block.received));

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import dgram from 'node:dgram';
+import { Worker } from 'node:worker_threads';
 import { encodeGvspBlock, type GvspLeaderFields } from '../../src/plugins/genicam/gvsp.js';
 import {
   GvspReceiver,
@@ -298,3 +299,57 @@ for (const [title, Receiver] of IMPLEMENTATIONS)
       expect(frames).to.have.length(0);
     });
   });
+
+describe('GVSP receiver after a stalled event loop', () => {
+  it('reads what queued up during the stall before asking for anything again', async () => {
+    const resends: number[][] = [];
+    const frames: GvspFrame[] = [];
+    const receiver = new GvspReceiver({
+      host: '127.0.0.1',
+      resendDelayMs: 30,
+      requestResend: (_id, first, last) => resends.push([first, last]),
+    });
+    receiver.on('frame', (f) => frames.push(f));
+    await receiver.open();
+    const { data, packets } = block(70);
+    // Another thread sends the rest of the block while this one is stalled.
+    const sender = new Worker(
+      `const { parentPort, workerData: w } = require('node:worker_threads');
+       const s = require('node:dgram').createSocket('udp4');
+       parentPort.on('message', (from) => {
+         parentPort.postMessage('stall');
+         setTimeout(() => {
+           for (const p of w.packets.slice(from)) s.send(p, w.port, '127.0.0.1');
+         }, 10);
+       });`,
+      { eval: true, workerData: { packets, port: receiver.port } },
+    );
+    const first = dgram.createSocket('udp4');
+    try {
+      await new Promise<void>((r) => sender.once('online', () => r()));
+      for (const p of packets.slice(0, 3))
+        await new Promise<void>((r) => first.send(p, receiver.port, '127.0.0.1', () => r()));
+      while (receiver.stats.packetsReceived < 3) await sleep(1);
+      // A tick (every 15 ms here) notes the packets; the silence stays under the resend delay.
+      await sleep(20);
+      // The stall happens in an I/O callback, as a GC pause or a busy handler would: the next
+      // loop turn runs timers before it reads the socket.
+      sender.once('message', () => {
+        const until = performance.now() + 80;
+        while (performance.now() < until) {
+          // stalled: the receiver's timer and socket both wait
+        }
+      });
+      sender.postMessage(3);
+      const end = Date.now() + 1000;
+      while (frames.length === 0 && Date.now() < end) await sleep(2);
+      expect(frames).to.have.length(1);
+      expect(Buffer.from(frames[0].data).equals(Buffer.from(data))).to.equal(true);
+      expect(resends).to.deep.equal([]);
+    } finally {
+      first.close();
+      await sender.terminate();
+      await receiver.close();
+    }
+  });
+});

@@ -8,6 +8,7 @@
  */
 
 import dgram from 'node:dgram';
+import { BatchUdpSocket } from './batch-udp.js';
 import os from 'node:os';
 import { SafeEmitter } from '../../core/safe-emitter.js';
 import type { Logger } from '../../core/logger.js';
@@ -36,6 +37,8 @@ export interface GvspReceiverOptions {
   resendDelayMs?: number;
   /** Resend rounds per block (each asks for every range still missing); default 3. */
   maxResendRequests?: number;
+  /** How datagrams are read: 'auto' (default) uses recvmmsg where it can, 'dgram' Node's socket. */
+  transport?: 'auto' | 'dgram';
   /** Asks the device for packets again (PACKETRESEND to its control port); default none. */
   requestResend?: (blockId: bigint, firstPacket: number, lastPacket: number) => void;
 }
@@ -91,6 +94,8 @@ export interface GvspStats {
    * bookkeeping: this is the half, comparable with what was asked). 0 before `open()`.
    */
   receiveBufferBytes: number;
+  /** How datagrams are read: 'recvmmsg' (batched, Linux), 'dgram' (Node's socket), '' before `open()`. */
+  transport: '' | 'recvmmsg' | 'dgram';
 }
 
 /** Events of a stream receiver. */
@@ -115,6 +120,10 @@ const MAX_BLOCK_BYTES = 1 << 30;
 /** Largest packet id accepted (a 1 GiB block in 256-byte packets). */
 const MAX_PACKET_ID = 1 << 22;
 const DEFAULT_RECEIVE_BUFFER = 32 * 1024 * 1024;
+/** Silence before the end of a block is asked for again: this many gap delays, at least… */
+const TAIL_DELAY_FACTOR = 4;
+/** …this many milliseconds. */
+const MIN_TAIL_DELAY_MS = 20;
 /** A tick this many intervals late means the loop stalled. */
 const STALL_TICKS = 4;
 /** Assembly buffers kept for reuse (a few blocks are in flight at once). */
@@ -124,7 +133,7 @@ const MIN_RECEIVE_BUFFER = 256 * 1024;
 
 /** A payload packet that arrived before its leader (which sizes the frame buffer). */
 interface Pending {
-  msg: Buffer;
+  msg: Uint8Array;
   offset: number;
   packetId: number;
 }
@@ -182,7 +191,7 @@ const LINUX = os.platform() === 'linux';
  * most until the older ones complete or time out.
  */
 export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
-  private socket: dgram.Socket | undefined;
+  private socket: dgram.Socket | BatchUdpSocket | undefined;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly blocks = new Map<number, Block>();
@@ -204,6 +213,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
   private readonly resendDelayMs: number;
   private readonly maxResendRequests: number;
   private readonly retryMs: number;
+  private readonly tailDelayMs: number;
   private readonly tickMs: number;
   private readonly finishedTtlMs: number;
 
@@ -218,6 +228,10 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     // Retries spread over the frame's lifetime: a lost request or a lost resent packet gets
     // another chance before the frame is given up.
     this.retryMs = Math.max(this.resendDelayMs, this.frameTimeoutMs / (this.maxResendRequests + 1));
+    this.tailDelayMs = Math.min(
+      Math.max(TAIL_DELAY_FACTOR * this.resendDelayMs, MIN_TAIL_DELAY_MS),
+      this.frameTimeoutMs / 2,
+    );
     this.tickMs = Math.max(1, Math.floor(Math.min(this.resendDelayMs, this.frameTimeoutMs) / 2));
     // Long enough for any resent or reordered packet, short enough that an acquisition restart
     // reusing the same block ids is not mistaken for late packets.
@@ -234,12 +248,15 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
       unsupported: 0,
       receiveBufferRequested: options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER,
       receiveBufferBytes: 0,
+      transport: '',
     };
   }
 
   /** Local port the stream is received on (0 before `open()`). */
   get port(): number {
-    return this.socket?.address().port ?? 0;
+    const socket = this.socket;
+    if (socket instanceof BatchUdpSocket) return socket.port;
+    return socket?.address().port ?? 0;
   }
 
   /** A snapshot of the counters. */
@@ -251,6 +268,20 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
   async open(): Promise<void> {
     if (this.socket) return;
     if (this.closed) throw new Error('GVSP receiver is closed');
+    if (this.options.transport !== 'dgram') {
+      const batch = BatchUdpSocket.open(
+        this.options.host,
+        this.options.port ?? 0,
+        this.counters.receiveBufferRequested,
+      );
+      if (batch) {
+        this.socket = batch;
+        this.counters.transport = 'recvmmsg';
+        this.checkReceiveBuffer(batch.receiveBufferBytes);
+        batch.start((packet) => this.onPacket(packet));
+        return;
+      }
+    }
     const socket = dgram.createSocket('udp4');
     try {
       await new Promise<void>((resolve, reject) => {
@@ -270,6 +301,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
       return;
     }
     this.socket = socket;
+    this.counters.transport = 'dgram';
     socket.on('error', (err) => this.safeEmit('error', err));
     socket.on('message', (msg) => this.onPacket(msg));
     this.sizeReceiveBuffer(socket);
@@ -287,7 +319,11 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
       }
     }
     const reported = socket.getRecvBufferSize();
-    const granted = LINUX ? Math.floor(reported / 2) : reported;
+    this.checkReceiveBuffer(LINUX ? Math.floor(reported / 2) : reported);
+  }
+
+  private checkReceiveBuffer(granted: number): void {
+    const asked = this.counters.receiveBufferRequested;
     this.counters.receiveBufferBytes = granted;
     if (granted < asked)
       this.safeEmit(
@@ -307,7 +343,8 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     this.finished.clear();
     const socket = this.socket;
     this.socket = undefined;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    if (socket instanceof BatchUdpSocket) await socket.close();
+    else if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
 
   /** Forgets every block in flight and every finished id (call when acquisition restarts). */
@@ -319,7 +356,8 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     this.stopTimer();
   }
 
-  private onPacket(msg: Buffer): void {
+  /** Takes one datagram; `msg` may be reused by the caller once this returns. */
+  private onPacket(msg: Uint8Array): void {
     if (this.closed) return;
     const c = this.counters;
     c.packetsReceived++;
@@ -383,7 +421,8 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
           return;
         }
         if (block.hasLeader) this.place(block, msg, h.dataOffset, id);
-        else (block.pending ??= []).push({ msg, offset: h.dataOffset, packetId: id });
+        // A copy: the datagram's memory is reused for the next one.
+        else (block.pending ??= []).push({ msg: msg.slice(), offset: h.dataOffset, packetId: id });
         break;
       case GvspFormat.trailer:
         if (id === 0 || id < block.highest) {
@@ -476,7 +515,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
   }
 
   /** Takes the geometry and allocates the frame buffer; false when the block is dropped. */
-  private leader(block: Block, msg: Buffer, o: number): boolean {
+  private leader(block: Block, msg: Uint8Array, o: number): boolean {
     if (!isImageLeader(msg, o)) {
       if (msg.length - o < 12) this.counters.malformed++;
       else this.counters.unsupported++;
@@ -516,7 +555,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
   }
 
   /** Copies a payload packet to its place: packet k starts at (k - 1) × the payload size. */
-  private place(block: Block, msg: Buffer, o: number, id: number): void {
+  private place(block: Block, msg: Uint8Array, o: number, id: number): void {
     const length = msg.length - o;
     if (length <= 0 || block.corrupt) return;
     if (block.payloadSize === 0) block.payloadSize = length;
@@ -695,8 +734,10 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
   private resend(block: Block, now: number): void {
     const request = this.options.requestResend;
     if (!request || block.resendDisabled || block.resendRounds >= this.maxResendRequests) return;
-    // Until the trailer arrives, only a silence tells that the end of the block was lost.
-    const overdue = block.lastId < 0 && now - block.lastPacketAt >= this.resendDelayMs;
+    // Until the trailer arrives, only a silence tells that the end of the block was lost; a
+    // sender may pause for a while (a busy camera, a busy host), so it must last longer than the
+    // gap delay, which answers proof of a loss (a later packet arrived, the link keeps order).
+    const overdue = block.lastId < 0 && now - block.lastPacketAt >= this.tailDelayMs;
     const last = overdue ? this.expectedLastId(block) : Math.max(block.lastId, block.highest);
     if (last + 1 - block.received <= 0) {
       // Reordered packets filled the gap: a later gap waits its own delay.

@@ -18,6 +18,7 @@ function emptyStats(asked: number): GvspStats {
     unsupported: 0,
     receiveBufferRequested: asked,
     receiveBufferBytes: 0,
+    transport: '',
   };
 }
 

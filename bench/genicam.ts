@@ -4,7 +4,7 @@ import { createLogger } from '../src/core/logger.js';
 import { discoverDevices } from '../src/plugins/genicam/discovery.js';
 import { GenicamDetector } from '../src/plugins/genicam/genicam-detector.js';
 import { parseGenicamOptions } from '../src/plugins/genicam/options.js';
-import { fmt, median, printTable } from './stats.js';
+import { cpuSeconds, fmt, median, printTable } from './stats.js';
 
 /** Frame rate asked of the camera in every case (both clients ask the same). */
 const RATE = 200;
@@ -19,6 +19,10 @@ interface Result {
   fps: number;
   mbps: number;
   incomplete: number;
+  /** CPU of the receiving process over the measured seconds, % of one core. */
+  cpu: number;
+  /** liveview only: how it read the stream and the socket buffer it got. */
+  setup?: string;
 }
 
 async function startFakeCamera(): Promise<ChildProcess> {
@@ -57,7 +61,11 @@ async function aravis(size: number, format: string, seconds: number): Promise<Re
   );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  await new Promise((r) => setTimeout(r, (seconds + 1) * 1000));
+  // stdbuf execs the client: the pid is Aravis's own.
+  await new Promise((r) => setTimeout(r, 1000));
+  const cpu0 = await cpuSeconds(child.pid!);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const cpu = ((await cpuSeconds(child.pid!)) - cpu0) / seconds;
   child.kill('SIGINT');
   await new Promise((r) => child.on('exit', r));
   const rates = [...out.matchAll(/(\d+) frames\/s -\s+([\d.]+) MiB\/s/g)].map((m) => ({
@@ -71,6 +79,7 @@ async function aravis(size: number, format: string, seconds: number): Promise<Re
     fps: median(steady.map((r) => r.fps)),
     mbps: median(steady.map((r) => r.mbps)),
     incomplete: failures ? Number(failures[1]) : NaN,
+    cpu: cpu * 100,
   };
 }
 
@@ -89,15 +98,25 @@ async function liveview(size: number, format: string, seconds: number): Promise<
   try {
     await d.start();
     await new Promise((r) => setTimeout(r, 1000));
-    const stats = () => d.info.stream as { bytesReceived: number; incomplete: number };
+    const stats = () =>
+      d.info.stream as {
+        bytesReceived: number;
+        incomplete: number;
+        transport: string;
+        receiveBufferBytes: number;
+      };
     const f0 = frames;
     const b0 = stats().bytesReceived;
     const i0 = stats().incomplete;
+    const cpu0 = process.cpuUsage();
     await new Promise((r) => setTimeout(r, seconds * 1000));
+    const cpu = process.cpuUsage(cpu0);
     return {
       fps: (frames - f0) / seconds,
       mbps: (stats().bytesReceived - b0) / seconds / 1e6,
       incomplete: stats().incomplete - i0,
+      cpu: (cpu.user + cpu.system) / 1e4 / seconds,
+      setup: `${stats().transport}, receive buffer ${(stats().receiveBufferBytes / 2 ** 20).toFixed(0)} MiB`,
     };
   } finally {
     await d.close();
@@ -113,6 +132,7 @@ export async function benchGenicam(runs: number, seconds: number): Promise<void>
   await promisify(execFile)('pkill', ['-f', 'arv-fake-gv-camera']).catch(() => undefined);
   const camera = await startFakeCamera();
   const rows: string[][] = [];
+  let setup = '';
   try {
     for (const { size, format } of CASES) {
       const ours: Result[] = [];
@@ -121,6 +141,7 @@ export async function benchGenicam(runs: number, seconds: number): Promise<void>
         theirs.push(await aravis(size, format, seconds));
         ours.push(await liveview(size, format, seconds));
       }
+      setup = ours[0]?.setup ?? setup;
       const fps = median(ours.map((r) => r.fps));
       const aravisFps = median(theirs.map((r) => r.fps));
       rows.push([
@@ -128,9 +149,11 @@ export async function benchGenicam(runs: number, seconds: number): Promise<void>
         fmt(fps),
         fmt(median(ours.map((r) => r.mbps))),
         String(ours.reduce((s, r) => s + r.incomplete, 0)),
+        fmt(median(ours.map((r) => r.cpu)), 0),
         fmt(aravisFps),
         fmt(median(theirs.map((r) => r.mbps))),
         String(theirs.reduce((s, r) => s + r.incomplete, 0)),
+        fmt(median(theirs.map((r) => r.cpu)), 0),
         fmt(fps / aravisFps, 2),
       ]);
     }
@@ -139,7 +162,21 @@ export async function benchGenicam(runs: number, seconds: number): Promise<void>
   }
   printTable(
     `GenICam: Aravis fake camera on loopback, ${RATE} frames/s asked (median of ${runs} runs of ${seconds} s)`,
-    ['case', 'liveview fps', 'MB/s', 'incomplete', 'Aravis fps', 'MB/s', 'failures', 'ratio'],
+    [
+      'case',
+      'liveview fps',
+      'MB/s',
+      'incomplete',
+      'CPU %',
+      'Aravis fps',
+      'MB/s',
+      'failures',
+      'CPU %',
+      'ratio',
+    ],
     rows,
+  );
+  console.log(
+    `\nliveview: ${setup}; both clients keep the camera's packet size. CPU: % of one core.`,
   );
 }

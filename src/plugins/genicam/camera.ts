@@ -91,6 +91,9 @@ export class GenicamCamera {
         ),
     });
     receiver.on('frame', onFrame);
+    receiver.on('error', (err: Error) =>
+      this.logger.error({ err: err.message }, 'GVSP receiver failed: frames stop until restarted'),
+    );
     receiver.on('incomplete', (blockId: bigint, missing: number) =>
       this.logger.debug({ blockId: String(blockId), missing }, 'incomplete frame dropped'),
     );

@@ -17,19 +17,22 @@ const IOVEC_BYTES = 16;
 const BUDGET = 1024;
 /**
  * Wait before reading again once a dense stream (a full batch or more per turn) is drained, so
- * the next call finds a full batch; sparse streams wait in poll() instead, for the next datagram.
+ * the next call finds a full batch; a sparse stream waits in a blocking call for each datagram.
  */
 const BATCH_WAIT_MS = 1;
-/** Longest wait in poll() when the socket is idle (bounds how long close() waits). */
-const IDLE_POLL_MS = 50;
+/** Longest blocking wait for a datagram (SO_RCVTIMEO, µs; bounds how long close() waits). */
+const IDLE_WAIT_US = 50_000;
 
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
+const SO_RCVTIMEO = 20;
 const SO_RCVBUFFORCE = 33;
-const POLLIN = 1;
+/** recvmmsg flag: this call does not block. */
+const MSG_DONTWAIT = 0x40;
+/** recvmmsg flag: block for the first datagram only, then take what is there. */
+const MSG_WAITFORONE = 0x10000;
 const EAGAIN = 11;
 const EINTR = 4;
 
@@ -50,8 +53,15 @@ interface SocketCalls {
   setsockopt(fd: number, level: number, name: number, value: Buffer, length: number): number;
   getsockopt(fd: number, level: number, name: number, value: Buffer, length: number[]): number;
   recvmmsg(fd: number, vector: unknown, count: number, flags: number, timeout: null): number;
+  /** recvmmsg on one of koffi's threads: blocking there leaves the event loop free. */
+  recvmmsgAsync(
+    fd: number,
+    vector: unknown,
+    count: number,
+    flags: number,
+    done: (n: number) => void,
+  ): void;
   close(fd: number): number;
-  pollAsync(fd: number, timeoutMs: number, done: () => void): void;
 }
 
 let calls: SocketCalls | null | undefined;
@@ -65,16 +75,9 @@ function socketCalls(): SocketCalls | null {
     // koffi is CommonJS; loading it lazily keeps liveview usable where it has no binary.
     const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
     const lib = koffi.load('libc.so.6');
-    const pollfd = koffi.struct('liveview_gvsp_pollfd', {
-      fd: 'int',
-      events: 'short',
-      revents: 'short',
-    });
-    const poll = lib.func('poll', 'int', [
-      koffi.inout(koffi.pointer(pollfd)),
-      'unsigned long',
-      'int',
-    ]);
+    const recvmmsg = lib.func(
+      'int recvmmsg(int fd, void *vector, unsigned int count, int flags, void *timeout)',
+    );
     calls = {
       koffi,
       socket: lib.func('int socket(int domain, int type, int protocol)'),
@@ -86,23 +89,17 @@ function socketCalls(): SocketCalls | null {
       getsockopt: lib.func(
         'int getsockopt(int fd, int level, int name, void *value, _Inout_ uint32_t *length)',
       ),
-      recvmmsg: lib.func(
-        'int recvmmsg(int fd, void *vector, unsigned int count, int flags, void *timeout)',
-      ),
+      recvmmsg,
+      recvmmsgAsync: (fd, vector, count, flags, done) =>
+        recvmmsg.async(fd, vector, count, flags, null, (err: unknown, n: number) =>
+          done(err ? -1 : n),
+        ),
       close: lib.func('int close(int fd)'),
-      // Off the event loop: koffi runs async calls on its own threads.
-      pollAsync: (fd, timeoutMs, done) =>
-        poll.async({ fd, events: POLLIN, revents: 0 }, 1, timeoutMs, () => done()),
     };
   } catch {
     calls = null;
   }
   return calls;
-}
-
-/** True where BatchUdpSocket can be used. */
-export function batchUdpAvailable(): boolean {
-  return socketCalls() !== null;
 }
 
 function failure(what: string, errno: number): Error {
@@ -119,7 +116,7 @@ function ipv4Bytes(host: string): number {
 /** An IPv4 UDP socket that hands each datagram to `onPacket` as a view valid during the call. */
 export class BatchUdpSocket {
   private stopped = false;
-  private polling: Promise<void> | undefined;
+  private waiting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private readonly memory: unknown;
@@ -161,9 +158,13 @@ export class BatchUdpSocket {
     address.writeUInt16LE(AF_INET, 0);
     address.writeUInt16BE(port, 2);
     address.writeUInt32BE(ipv4Bytes(host), 4);
-    const fd = c.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    // Blocking with a timeout: waits happen on koffi's threads, reads here pass MSG_DONTWAIT.
+    const fd = c.socket(AF_INET, SOCK_DGRAM, 0);
     if (fd < 0) throw failure('socket()', c.koffi.errno());
     try {
+      const timeout = Buffer.alloc(16); // struct timeval
+      timeout.writeBigInt64LE(BigInt(IDLE_WAIT_US), 8);
+      c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, 16);
       if (c.bind(fd, address, 16) !== 0) throw failure(`bind(${host}:${port})`, c.koffi.errno());
       const length = [16];
       c.getsockname(fd, address, length);
@@ -184,52 +185,58 @@ export class BatchUdpSocket {
   /** Starts reading; `onPacket` gets a view of each datagram, reused after it returns. */
   start(onPacket: (packet: Uint8Array) => void): void {
     const slots = BATCH * (MMSGHDR_BYTES + IOVEC_BYTES);
-    // Sleeps in poll() on another thread until a datagram comes.
-    const waitForData = (): void => {
-      this.polling = new Promise((resolve) =>
-        this.c.pollAsync(this.fd, IDLE_POLL_MS, () => {
-          this.polling = undefined;
+    const deliver = (n: number): void => {
+      for (let i = 0; i < n && !this.stopped; i++) {
+        const length = this.lengths.getUint32(i * MMSGHDR_BYTES + 56, true);
+        onPacket(new Uint8Array(this.view, slots + i * SLOT_BYTES, Math.min(length, SLOT_BYTES)));
+      }
+    };
+    // Sparse stream or idle: one blocking call on another thread, woken by the first datagram.
+    const wait = (): void => {
+      this.waiting = new Promise((resolve) =>
+        this.c.recvmmsgAsync(this.fd, this.memory, BATCH, MSG_WAITFORONE, (n) => {
+          this.waiting = undefined;
           resolve();
-          pump();
+          if (this.stopped) return;
+          deliver(n);
+          if (n === BATCH) drain();
+          else wait();
         }),
       );
     };
-    const pump = (): void => {
+    // Dense stream: read here, without blocking, while full batches come.
+    const drain = (): void => {
       this.timer = undefined;
       this.immediate = undefined;
       for (let total = 0; total < BUDGET;) {
         if (this.stopped) return;
-        const n = this.c.recvmmsg(this.fd, this.memory, BATCH, 0, null);
-        if (n <= 0) {
-          const errno = n < 0 ? this.c.koffi.errno() : EAGAIN;
+        const n = this.c.recvmmsg(this.fd, this.memory, BATCH, MSG_DONTWAIT, null);
+        if (n < 0) {
+          const errno = this.c.koffi.errno();
           if (errno !== EAGAIN && errno !== EINTR) return;
-          waitForData();
-          return;
         }
-        for (let i = 0; i < n; i++) {
-          const length = this.lengths.getUint32(i * MMSGHDR_BYTES + 56, true);
-          onPacket(new Uint8Array(this.view, slots + i * SLOT_BYTES, Math.min(length, SLOT_BYTES)));
-          if (this.stopped) return;
-        }
-        total += n;
+        if (n > 0) deliver(n);
+        if (this.stopped) return;
+        total += Math.max(n, 0);
         if (n < BATCH) {
-          if (total >= BATCH) this.timer = setTimeout(pump, BATCH_WAIT_MS);
-          else waitForData();
+          // Still dense: let a batch gather; thinning out: wait for each datagram again.
+          if (total >= BATCH) this.timer = setTimeout(drain, BATCH_WAIT_MS);
+          else wait();
           return;
         }
       }
-      this.immediate = setImmediate(pump);
+      this.immediate = setImmediate(drain);
     };
-    pump();
+    wait();
   }
 
-  /** Stops reading and closes the socket once no poll() is pending on it; idempotent. */
+  /** Stops reading and closes the socket once no blocking call is pending on it; idempotent. */
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
-    await this.polling;
+    await this.waiting;
     this.c.close(this.fd);
     this.c.koffi.free(this.memory);
   }

@@ -16,8 +16,8 @@ const IOVEC_BYTES = 16;
 /** Datagrams read before the event loop gets a turn. */
 const BUDGET = 1024;
 /**
- * Wait before reading again once a dense stream (a full batch or more per turn) is drained, so
- * the next call finds a full batch; a sparse stream waits in a blocking call for each datagram.
+ * Wait between reads while datagrams keep coming, so each read finds a batch: waking for every
+ * datagram costs more CPU than the stream itself.
  */
 const BATCH_WAIT_MS = 1;
 /** Longest blocking wait for a datagram (SO_RCVTIMEO, µs; bounds how long close() waits). */
@@ -191,7 +191,7 @@ export class BatchUdpSocket {
         onPacket(new Uint8Array(this.view, slots + i * SLOT_BYTES, Math.min(length, SLOT_BYTES)));
       }
     };
-    // Sparse stream or idle: one blocking call on another thread, woken by the first datagram.
+    // Idle: one blocking call on another thread, woken by the first datagram.
     const wait = (): void => {
       this.waiting = new Promise((resolve) =>
         this.c.recvmmsgAsync(this.fd, this.memory, BATCH, MSG_WAITFORONE, (n) => {
@@ -199,12 +199,12 @@ export class BatchUdpSocket {
           resolve();
           if (this.stopped) return;
           deliver(n);
-          if (n === BATCH) drain();
+          if (n > 0) this.timer = setTimeout(drain, BATCH_WAIT_MS);
           else wait();
         }),
       );
     };
-    // Dense stream: read here, without blocking, while full batches come.
+    // Streaming: read what gathered, without blocking, every millisecond until nothing comes.
     const drain = (): void => {
       this.timer = undefined;
       this.immediate = undefined;
@@ -219,8 +219,7 @@ export class BatchUdpSocket {
         if (this.stopped) return;
         total += Math.max(n, 0);
         if (n < BATCH) {
-          // Still dense: let a batch gather; thinning out: wait for each datagram again.
-          if (total >= BATCH) this.timer = setTimeout(drain, BATCH_WAIT_MS);
+          if (total > 0) this.timer = setTimeout(drain, BATCH_WAIT_MS);
           else wait();
           return;
         }

@@ -126,7 +126,7 @@ const TAIL_DELAY_FACTOR = 4;
 const MIN_TAIL_DELAY_MS = 20;
 /** A tick this many intervals late means the loop stalled. */
 const STALL_TICKS = 4;
-/** Assembly buffers kept for reuse (a few blocks are in flight at once). */
+/** Spare buffers kept (a few blocks are in flight at once). */
 const MAX_SPARE_BUFFERS = 4;
 /** The smallest buffer tried when the OS refuses larger ones. */
 const MIN_RECEIVE_BUFFER = 256 * 1024;
@@ -206,7 +206,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
   private lastBlockBytes = 0;
   private lastTrailerId = 0;
   private readonly header = gvspHeaderScratch();
-  /** Assembly buffers of finished blocks, reused by the next ones. */
+  /** Buffers of blocks that never became frames, for the next blocks. */
   private readonly spare: Buffer[] = [];
   private readonly counters: GvspStats;
   private readonly frameTimeoutMs: number;
@@ -617,11 +617,8 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     // Chunk data (payload type bit 14) follows the image: the frame is the image part.
     const hasChunks = (block.payloadType & 0x4000) !== 0 && block.imageBytes > 0;
     const length = hasChunks ? Math.min(block.end, block.imageBytes) : block.end;
-    // The frame gets its own copy: assembly buffers live as long as a block is in flight, long
-    // enough for the GC to promote them, and promoted buffers make it stop the world every frame.
-    const buf = Buffer.allocUnsafeSlow(length);
-    block.buf!.copy(buf, 0, 0, length);
-    this.giveBack(block.buf!);
+    // The frame owns the buffer it was assembled in: no copy, and never reused here.
+    const buf = block.buf!;
     block.frame = {
       blockId: BigInt(block.id),
       timestampTicks: block.timestamp,
@@ -657,7 +654,15 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
   }
 
   private giveBack(buf: Buffer): void {
-    if (this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(buf);
+    const spare = this.spare;
+    spare.push(buf);
+    // Keep the largest: after a size change the small ones would never be taken again.
+    if (spare.length > MAX_SPARE_BUFFERS) {
+      let smallest = 0;
+      for (let i = 1; i < spare.length; i++)
+        if (spare[i].length < spare[smallest].length) smallest = i;
+      spare.splice(smallest, 1);
+    }
   }
 
   /** Removes a block from the order, without a frame. */

@@ -1,10 +1,37 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { promisify } from 'node:util';
 import { createLogger } from '../src/core/logger.js';
 import { discoverDevices } from '../src/plugins/genicam/discovery.js';
 import { GenicamDetector } from '../src/plugins/genicam/genicam-detector.js';
 import { parseGenicamOptions } from '../src/plugins/genicam/options.js';
 import { cpuSeconds, fmt, median, printTable } from './stats.js';
+
+/**
+ * The simulated camera stands in for a device with a CPU of its own: it gets one core and each
+ * receiver the other, so neither client is measured by how much it slows the simulator down.
+ * Without pinning (one core, or no taskset) both share the machine.
+ */
+const PINNING = os.availableParallelism() >= 2 && spawnSync('which', ['taskset']).status === 0;
+const CAMERA_CPU = 0;
+const RECEIVER_CPU = 1;
+
+/** A command line run on one CPU when pinning is possible. */
+function pinned(cpu: number, command: string, args: string[]): [string, string[]] {
+  return PINNING ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
+}
+
+/** Runs `fn` with every thread of this process (and threads it starts) on one CPU. */
+async function onCpu<T>(cpu: number, fn: () => Promise<T>): Promise<T> {
+  if (!PINNING) return fn();
+  const all = `0-${os.availableParallelism() - 1}`;
+  spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(process.pid)]);
+  try {
+    return await fn();
+  } finally {
+    spawnSync('taskset', ['-a', '-p', '-c', all, String(process.pid)]);
+  }
+}
 
 /** Frame rate asked of the camera in every case (both clients ask the same). */
 const RATE = 200;
@@ -26,7 +53,9 @@ interface Result {
 }
 
 async function startFakeCamera(): Promise<ChildProcess> {
-  const child = spawn('arv-fake-gv-camera-0.8', ['-i', '127.0.0.1'], { stdio: 'ignore' });
+  const child = spawn(...pinned(CAMERA_CPU, 'arv-fake-gv-camera-0.8', ['-i', '127.0.0.1']), {
+    stdio: 'ignore',
+  });
   for (let i = 0; i < 50; i++) {
     const found = await discoverDevices({
       interfaces: [],
@@ -42,8 +71,7 @@ async function startFakeCamera(): Promise<ChildProcess> {
 /** Aravis's own client for `seconds`: the median of its per-second frame rates. */
 async function aravis(size: number, format: string, seconds: number): Promise<Result> {
   const child = spawn(
-    'stdbuf',
-    [
+    ...pinned(RECEIVER_CPU, 'stdbuf', [
       '-oL',
       'arv-camera-test-0.8',
       '-n',
@@ -56,7 +84,7 @@ async function aravis(size: number, format: string, seconds: number): Promise<Re
       String(size),
       '--features',
       `PixelFormat=${format}`,
-    ],
+    ]),
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   let out = '';
@@ -139,7 +167,7 @@ export async function benchGenicam(runs: number, seconds: number): Promise<void>
       const theirs: Result[] = [];
       for (let i = 0; i < runs; i++) {
         theirs.push(await aravis(size, format, seconds));
-        ours.push(await liveview(size, format, seconds));
+        ours.push(await onCpu(RECEIVER_CPU, () => liveview(size, format, seconds)));
       }
       setup = ours[0]?.setup ?? setup;
       const fps = median(ours.map((r) => r.fps));
@@ -177,6 +205,9 @@ export async function benchGenicam(runs: number, seconds: number): Promise<void>
     rows,
   );
   console.log(
-    `\nliveview: ${setup}; both clients keep the camera's packet size. CPU: % of one core.`,
+    `\nliveview: ${setup}; both clients keep the camera's packet size. CPU: % of one core. ` +
+      (PINNING
+        ? `Camera on CPU ${CAMERA_CPU}, each receiver on CPU ${RECEIVER_CPU}.`
+        : 'Camera and receivers share the CPUs.'),
   );
 }

@@ -98,6 +98,24 @@ export interface GvspStats {
   transport: '' | 'recvmmsg' | 'dgram';
 }
 
+/** Counters of a receiver that has received nothing yet (`asked`: receive buffer asked for). */
+export function emptyGvspStats(asked = DEFAULT_RECEIVE_BUFFER): GvspStats {
+  return {
+    completed: 0,
+    incomplete: 0,
+    resendRequested: 0,
+    resentReceived: 0,
+    packetsReceived: 0,
+    bytesReceived: 0,
+    malformed: 0,
+    ignored: 0,
+    unsupported: 0,
+    receiveBufferRequested: asked,
+    receiveBufferBytes: 0,
+    transport: '',
+  };
+}
+
 /** Events of a stream receiver. */
 export type GvspReceiverEvents = {
   /** A complete frame, in block order where possible. */
@@ -236,20 +254,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     // Long enough for any resent or reordered packet, short enough that an acquisition restart
     // reusing the same block ids is not mistaken for late packets.
     this.finishedTtlMs = Math.max(1000, 4 * this.frameTimeoutMs);
-    this.counters = {
-      completed: 0,
-      incomplete: 0,
-      resendRequested: 0,
-      resentReceived: 0,
-      packetsReceived: 0,
-      bytesReceived: 0,
-      malformed: 0,
-      ignored: 0,
-      unsupported: 0,
-      receiveBufferRequested: options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER,
-      receiveBufferBytes: 0,
-      transport: '',
-    };
+    this.counters = emptyGvspStats(options.receiveBufferBytes);
   }
 
   /** Local port the stream is received on (0 before `open()`). */

@@ -1,26 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.js';
 import { SafeEmitter } from '../../core/safe-emitter.js';
-import type { GvspReceiverEvents, GvspReceiverOptions, GvspStats } from './gvsp-receiver.js';
+import {
+  emptyGvspStats,
+  type GvspReceiverEvents,
+  type GvspReceiverOptions,
+  type GvspStats,
+} from './gvsp-receiver.js';
 import type { GvspThreadMessage, GvspThreadOptions } from './gvsp-thread-protocol.js';
-
-/** Counters before the thread has reported any. */
-function emptyStats(asked: number): GvspStats {
-  return {
-    completed: 0,
-    incomplete: 0,
-    resendRequested: 0,
-    resentReceived: 0,
-    packetsReceived: 0,
-    bytesReceived: 0,
-    malformed: 0,
-    ignored: 0,
-    unsupported: 0,
-    receiveBufferRequested: asked,
-    receiveBufferBytes: 0,
-    transport: '',
-  };
-}
 
 /**
  * A GvspReceiver on a worker thread, with the same events, counters and life cycle. Resend
@@ -40,7 +27,7 @@ export class ThreadedGvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     super(logger);
     const { requestResend, ...rest } = options;
     this.threadOptions = { ...rest, resend: requestResend !== undefined };
-    this.counters = emptyStats(options.receiveBufferBytes ?? 32 * 1024 * 1024);
+    this.counters = emptyGvspStats(options.receiveBufferBytes);
   }
 
   /** Local port the stream is received on (0 before `open()`). */

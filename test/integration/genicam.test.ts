@@ -9,6 +9,7 @@ import { GenicamDetector } from '../../src/plugins/genicam/genicam-detector.js';
 import { parseGenicamOptions } from '../../src/plugins/genicam/options.js';
 import { arvToolControl, FakeGvCamera, missingAravis } from '../helpers/fake-gv-camera.js';
 import { LossyLink } from '../helpers/lossy-link.js';
+import { captureFrames } from '../helpers/frames.js';
 import { MultipartReader } from '../helpers/multipart-reader.js';
 import { getJson, postJson, startTestServer, waitFor } from '../helpers/server.js';
 
@@ -22,25 +23,8 @@ function detector(options: Record<string, unknown> = {}): GenicamDetector {
   );
 }
 
-async function capture(d: GenicamDetector, count: number, timeoutMs = 30_000): Promise<Frame[]> {
-  const frames: Frame[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`only ${frames.length} of ${count} frames`)),
-      timeoutMs,
-    );
-    const onFrame = (f: Frame) => {
-      frames.push(f);
-      if (frames.length === count) {
-        clearTimeout(timer);
-        d.off('frame', onFrame);
-        resolve();
-      }
-    };
-    d.on('frame', onFrame);
-  });
-  return frames;
-}
+const capture = (d: GenicamDetector, count: number, timeoutMs = 30_000): Promise<Frame[]> =>
+  captureFrames(d, count, timeoutMs);
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { startServer, type LiveViewServer } from '../../src/api/server.js';
 import { V4l2DetectorProvider, listDevices } from '../../src/plugins/v4l2/index.js';
 import type { V4l2Detector } from '../../src/plugins/v4l2/v4l2-detector.js';
+import { captureFrames } from '../helpers/frames.js';
 import { MultipartReader } from '../helpers/multipart-reader.js';
 import { decodeJpeg } from '../helpers/jpeg.js';
 
@@ -21,25 +22,8 @@ function detector(options: Record<string, unknown>): V4l2Detector {
   return d;
 }
 
-async function capture(d: V4l2Detector, count: number, timeoutMs = 20_000): Promise<Frame[]> {
-  const frames: Frame[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`only ${frames.length} of ${count} frames`)),
-      timeoutMs,
-    );
-    const onFrame = (f: Frame) => {
-      frames.push(f);
-      if (frames.length === count) {
-        clearTimeout(timer);
-        d.off('frame', onFrame);
-        resolve();
-      }
-    };
-    d.on('frame', onFrame);
-  });
-  return frames;
-}
+const capture = (d: V4l2Detector, count: number, timeoutMs = 20_000): Promise<Frame[]> =>
+  captureFrames(d, count, timeoutMs);
 
 function mean(f: Frame): number {
   let sum = 0;

@@ -21,6 +21,7 @@ import {
   readImageInfo,
   readLeaderPayloadType,
   readLeaderTimestamp,
+  type GvspImageInfo,
 } from './gvsp.js';
 
 /** Options of a stream receiver. */
@@ -43,24 +44,12 @@ export interface GvspReceiverOptions {
   requestResend?: (blockId: bigint, firstPacket: number, lastPacket: number) => void;
 }
 
-/** One assembled image block. */
-export interface GvspFrame {
+/** One assembled image block: its geometry from the leader, and its bytes. */
+export interface GvspFrame extends GvspImageInfo {
   /** Block id (16-bit ids wrap 65535 → 1). */
   blockId: bigint;
   /** Device timestamp from the leader, in device ticks. */
   timestampTicks: bigint;
-  /** PFNC pixel format code. */
-  pixelFormat: number;
-  /** Width in pixels. */
-  width: number;
-  /** Height in pixels. */
-  height: number;
-  /** Horizontal offset of the region of interest. */
-  offsetX: number;
-  /** Vertical offset of the region of interest. */
-  offsetY: number;
-  /** Bytes at the end of each line. */
-  paddingX: number;
   /** The image bytes (chunk data, when the leader announces it, is cut off). */
   data: Uint8Array;
   /** Packets that arrived after a resend request. */
@@ -165,15 +154,10 @@ interface Block {
   highest: number;
   /** Packet id of the trailer; -1 until it arrives. */
   lastId: number;
-  hasLeader: boolean;
   payloadType: number;
   timestamp: bigint;
-  pixelFormat: number;
-  width: number;
-  height: number;
-  offsetX: number;
-  offsetY: number;
-  paddingX: number;
+  /** Geometry from the leader; undefined until it arrives. */
+  image: GvspImageInfo | undefined;
   /** Bytes of the image part from the leader's geometry; 0 when the format's size is unknown. */
   imageBytes: number;
   buf: Buffer | undefined;
@@ -425,7 +409,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
           c.malformed++;
           return;
         }
-        if (block.hasLeader) this.place(block, msg, h.dataOffset, id);
+        if (block.image) this.place(block, msg, h.dataOffset, id);
         // A copy: the datagram's memory is reused for the next one.
         else (block.pending ??= []).push({ msg: msg.slice(), offset: h.dataOffset, packetId: id });
         break;
@@ -451,7 +435,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     if (id > block.highest) block.highest = id;
     if (block.lastId >= 0) {
       if (block.received === block.lastId + 1) {
-        if (block.hasLeader) this.complete(block);
+        if (block.image) this.complete(block);
       } else if (block.holeSince < 0) block.holeSince = performance.now();
     }
   }
@@ -476,15 +460,9 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
       received: 0,
       highest: -1,
       lastId: -1,
-      hasLeader: false,
       payloadType: 0,
       timestamp: 0n,
-      pixelFormat: 0,
-      width: 0,
-      height: 0,
-      offsetX: 0,
-      offsetY: 0,
-      paddingX: 0,
+      image: undefined,
       imageBytes: 0,
       buf: undefined,
       payloadSize: 0,
@@ -538,15 +516,9 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
       this.discard(block);
       return false;
     }
-    block.hasLeader = true;
     block.payloadType = readLeaderPayloadType(msg, o);
     block.timestamp = readLeaderTimestamp(msg, o);
-    block.pixelFormat = info.pixelFormat;
-    block.width = info.width;
-    block.height = info.height;
-    block.offsetX = info.offsetX;
-    block.offsetY = info.offsetY;
-    block.paddingX = info.paddingX;
+    block.image = info;
     block.imageBytes = imageBytes;
     block.buf = this.takeBuffer(Math.max(imageBytes, this.lastBlockBytes, 1));
     const pending = block.pending;
@@ -627,12 +599,7 @@ export class GvspReceiver extends SafeEmitter<GvspReceiverEvents> {
     block.frame = {
       blockId: BigInt(block.id),
       timestampTicks: block.timestamp,
-      pixelFormat: block.pixelFormat,
-      width: block.width,
-      height: block.height,
-      offsetX: block.offsetX,
-      offsetY: block.offsetY,
-      paddingX: block.paddingX,
+      ...block.image!,
       data: new Uint8Array(buf.buffer, buf.byteOffset, length),
       resent: block.resent,
     };

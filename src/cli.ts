@@ -4,9 +4,12 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startServer, type LiveViewServer } from './api/server.js';
 import { ConfigError, errorMessage } from './core/errors.js';
+import { devicesCommand, discoverCommand } from './device-commands.js';
 
 const USAGE = `Usage: liveview [options]
-       liveview devices     list the Linux video devices (V4L2) with formats, sizes, rates
+       liveview devices [--type <type>]... [--config <file>] [--timeout <ms>]
+                            list the devices each detector type finds here (V4L2 devices with
+                            formats, sizes, rates; GigE Vision cameras; plugins' own types)
        liveview discover [--interface <name>]... [--address <ip>]... [--timeout <ms>]
                             list the GigE Vision cameras that answer (default: every interface)
 
@@ -35,81 +38,14 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** `liveview devices`: what a `type: v4l2` detector can use on this machine. */
-async function listVideoDevices(): Promise<void> {
-  const { listDevices } = await import('./plugins/v4l2/devices.js');
-  let devices;
-  try {
-    devices = listDevices();
-  } catch (err) {
-    fail(`cannot list video devices: ${errorMessage(err)}`);
-  }
-  if (devices.length === 0) process.stdout.write('no video devices (/dev/video*)\n');
-  for (const d of devices) {
-    if (d.error) {
-      process.stdout.write(`${d.path}: ${d.error}\n`);
-      continue;
-    }
-    process.stdout.write(
-      `${d.path}: ${d.capabilities!.card} (${d.capabilities!.driver}, ${d.capabilities!.busInfo})\n`,
-    );
-    for (const f of d.formats ?? []) {
-      const sizes = f.sizes
-        .map((s) => `${s.width}x${s.height}${s.fps.length > 0 ? `@${s.fps.join('/')}` : ''}`)
-        .join(' ');
-      process.stdout.write(`  ${f.fourcc.trim().padEnd(4)} ${f.description}: ${sizes}\n`);
-    }
-  }
-}
-
-/** `liveview discover`: the GigE Vision cameras a `type: genicam` detector can use. */
-async function discoverCameras(argv: string[]): Promise<void> {
-  const { discoverDevices } = await import('./plugins/genicam/discovery.js');
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        interface: { type: 'string', multiple: true, short: 'i' },
-        address: { type: 'string', multiple: true, short: 'a' },
-        timeout: { type: 'string', short: 't' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    fail(`${errorMessage(err)}\n\n${USAGE}`);
-  }
-  const timeoutMs = values.timeout === undefined ? 1000 : Number(values.timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > 60000)
-    fail(`--timeout: must be milliseconds between 1 and 60000, got '${values.timeout}'`);
-  let devices;
-  try {
-    devices = await discoverDevices({
-      // Addresses alone mean "ask these": no broadcast unless interfaces are named too.
-      interfaces: values.interface ?? (values.address ? [] : undefined),
-      addresses: values.address,
-      timeoutMs,
-    });
-  } catch (err) {
-    fail(`cannot discover cameras: ${errorMessage(err)}`);
-  }
-  if (devices.length === 0) process.stdout.write('no GigE Vision camera answered\n');
-  for (const d of devices) {
-    const name = d.userName ? ` name '${d.userName}'` : '';
-    process.stdout.write(
-      `${d.ip}: ${d.vendor} ${d.model} serial ${d.serial}${name} mac ${d.mac} version ${d.version}\n`,
-    );
-  }
-}
-
 async function main(): Promise<void> {
+  const io = { out: (text: string) => process.stdout.write(text), fail };
   if (process.argv[2] === 'devices') {
-    await listVideoDevices();
+    await devicesCommand(process.argv.slice(3), USAGE, io);
     return;
   }
   if (process.argv[2] === 'discover') {
-    await discoverCameras(process.argv.slice(3));
+    await discoverCommand(process.argv.slice(3), USAGE, io);
     return;
   }
   let args;

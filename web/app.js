@@ -3,6 +3,7 @@
 // is relative so the page also works when a reverse proxy serves it under a path prefix.
 import { decodePixelCode } from './lib/pixel-code.js';
 import { BinaryView } from './views/binary.js';
+import { MjpegView } from './views/mjpeg.js';
 import { WebrtcView } from './views/webrtc.js';
 
 const STATUS_POLL_MS = 1000;
@@ -25,6 +26,7 @@ const errorBox = /** @type {HTMLElement} */ (document.getElementById('error'));
 const form = /** @type {HTMLFormElement} */ (document.getElementById('parameters'));
 const fields = /** @type {HTMLElement} */ (form.querySelector('.fields'));
 
+const mjpegView = new MjpegView(video, (text) => showError(text));
 const webrtcView = new WebrtcView(
   webrtcVideo,
   (text) => (document.getElementById('webrtc-stats').textContent = text),
@@ -46,7 +48,12 @@ const binaryView = new BinaryView(
 );
 
 /** Read by the end-to-end tests: the newest decoded pixel code, and the views' state. */
-const liveview = { lastFrame: null, binary: binaryView.state, webrtc: webrtcView.state };
+const liveview = {
+  lastFrame: null,
+  mjpeg: mjpegView.state,
+  binary: binaryView.state,
+  webrtc: webrtcView.state,
+};
 window.liveview = liveview;
 
 /** Protocol of the stream this page shows (fixed while streaming). */
@@ -130,14 +137,6 @@ async function act(what, action) {
   }
 }
 
-/** The server gives an absolute path; a relative one keeps a path prefix in front of it. */
-function streamUrl(url) {
-  const resolved = new URL(url.startsWith('/') ? `.${url}` : url, document.baseURI);
-  // A new URL each time: the browser would otherwise reuse the finished response of a stopped stream.
-  resolved.searchParams.set('t', String(Date.now()));
-  return resolved.href;
-}
-
 async function start() {
   const detectorName = select.value;
   const protocol = protocolSelect.value;
@@ -146,7 +145,7 @@ async function start() {
   streamingProtocol = protocol;
   showScreen(protocol);
   frameInfo.textContent = 'waiting for the first frame';
-  if (protocol === 'mjpeg') video.src = streamUrl(answer.url);
+  if (protocol === 'mjpeg') mjpegView.start(answer.url);
   else if (protocol === 'binary') binaryView.start(answer.url);
   else await webrtcView.start(detectorName);
   clearInterval(decodeTimer);
@@ -174,7 +173,7 @@ function showScreen(protocol) {
 async function stopViewing() {
   streamingDetector = null;
   clearInterval(decodeTimer);
-  video.removeAttribute('src');
+  mjpegView.stop();
   binaryView.stop();
   await webrtcView.stop();
   liveview.lastFrame = null;
@@ -335,10 +334,6 @@ stopButton.addEventListener('click', () => void act('could not stop the stream',
 form.addEventListener('submit', (event) => {
   event.preventDefault();
   void act('could not apply the parameters', applyParameters);
-});
-video.addEventListener('error', () => {
-  // Removing the src on stop ends the load too; only an unexpected end is an error.
-  if (streamingDetector !== null) showError('the stream could not be loaded');
 });
 
 busy = true;

@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 import type { LiveViewController } from '../core/controller.js';
 import type { Logger } from '../core/logger.js';
 import type { ServerConfig } from '../core/config.js';
-import { errorHandler, notFoundHandler } from './errors.js';
+import { JSON_BODY_LIMIT, errorHandler, notFoundHandler } from './errors.js';
 import { liveviewRouter } from './liveview-routes.js';
 
 /** Folder of the browser pages. */
@@ -31,7 +31,7 @@ export function createApp(
       preflightContinue: true,
     }),
   );
-  app.use(express.json({ limit: '1mb', strict: false }));
+  app.use(express.json({ limit: JSON_BODY_LIMIT, strict: false }));
   const startedAt = Date.now();
 
   app.get('/health', (_req, res) => {
@@ -44,7 +44,7 @@ export function createApp(
       streams: controller.getActiveStreams().length,
     });
   });
-  app.use('/liveview', liveviewRouter(controller));
+  app.use('/liveview', liveviewRouter(controller, logger));
   app.get('/lib/pixel-code.js', (_req, res) => {
     res.type('application/javascript').sendFile(PIXEL_CODE_JS);
   });

@@ -3,10 +3,12 @@ import type { LiveViewController } from '../core/controller.js';
 import { hasFeatureAccess, type Detector, type FeatureAccess } from '../core/detector.js';
 import { BadRequestError, NotFoundError } from '../core/errors.js';
 import { isMapping } from '../core/validation.js';
+import type { Logger } from '../core/logger.js';
+import { runProtocolHook } from './plugin-hooks.js';
 import { SetStreamParamsBody, StartLiveViewBody, StopLiveViewBody, parseBody } from './requests.js';
 
 /** The REST liveview API (ImSwitch's names) plus every protocol's own routes, under /liveview. */
-export function liveviewRouter(controller: LiveViewController): Router {
+export function liveviewRouter(controller: LiveViewController, logger: Logger): Router {
   const router = Router();
 
   router.post('/startLiveView', async (req, res) => {
@@ -92,8 +94,13 @@ export function liveviewRouter(controller: LiveViewController): Router {
   router.put('/detectors/:name/features/:feature', setFeature);
   router.post('/detectors/:name/features/:feature', setFeature);
 
-  for (const protocol of controller.registry.allProtocols())
-    protocol.registerRoutes?.(router, controller);
+  for (const protocol of controller.registry.allProtocols()) {
+    if (!protocol.registerRoutes) continue;
+    // Routes are added synchronously; a throwing plugin is logged and the others still register.
+    void runProtocolHook(logger, controller.registry, protocol, 'registerRoutes', () =>
+      protocol.registerRoutes?.(router, controller.hub(protocol)),
+    );
+  }
   return router;
 }
 

@@ -8,6 +8,8 @@ import { DetectorManager } from '../core/detector-manager.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../core/logger.js';
 import { createApp } from './app.js';
+import { runProtocolHook } from './plugin-hooks.js';
+import { UpgradeRouter } from './upgrade-router.js';
 
 /** How to start a server. */
 export interface StartOptions {
@@ -66,17 +68,30 @@ export class LiveViewServer {
   }
 
   private async shutdown(): Promise<void> {
-    const controller = this.controller;
-    await controller.stopAll();
-    for (const protocol of controller.registry.allProtocols()) {
-      await protocol.close?.().catch((err) => this.logger.error({ err }, 'protocol close failed'));
-    }
-    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
-    this.http.closeAllConnections();
-    await closed;
-    await this.container.get(DetectorManager).closeAll();
+    await releaseAll(this.container, this.http, this.logger);
     this.logger.info('stopped');
   }
+}
+
+/**
+ * Stops streams, closes the protocols (each reported by name if it fails), the HTTP server and
+ * the detectors: the one teardown for a stop and for a start that failed half way.
+ */
+async function releaseAll(container: Container, http: Server, logger: Logger): Promise<void> {
+  const controller = container.get(LiveViewController);
+  await controller.stopAll();
+  for (const protocol of controller.registry.allProtocols()) {
+    if (protocol.close)
+      await runProtocolHook(logger, controller.registry, protocol, 'close', () =>
+        protocol.close?.(),
+      );
+  }
+  if (http.listening) {
+    const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+    http.closeAllConnections();
+    await closed;
+  }
+  await container.get(DetectorManager).closeAll();
 }
 
 /**
@@ -99,17 +114,30 @@ export async function startServer(options: StartOptions): Promise<LiveViewServer
   const controller = container.get(LiveViewController);
   const app = createApp(controller, config.server, logger);
   const http = createServer(app);
-  for (const protocol of controller.registry.allProtocols()) protocol.attach?.(http, controller);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', (err) =>
-      reject(
-        new Error(
-          `cannot listen on ${config.server.host}:${config.server.port}: ${errorMessage(err)}`,
-        ),
-      ),
+  const upgrades = new UpgradeRouter(logger);
+  upgrades.attach(http);
+  for (const protocol of controller.registry.allProtocols()) {
+    if (!protocol.attach) continue;
+    await runProtocolHook(logger, controller.registry, protocol, 'attach', () =>
+      protocol.attach?.({ hub: controller.hub(protocol), websockets: upgrades }),
     );
-    http.listen(config.server.port, config.server.host, () => resolve());
-  });
+  }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', (err) =>
+        reject(
+          new Error(
+            `cannot listen on ${config.server.host}:${config.server.port}: ${errorMessage(err)}`,
+          ),
+        ),
+      );
+      http.listen(config.server.port, config.server.host, () => resolve());
+    });
+  } catch (err) {
+    // Nothing the failed start opened may outlive it: protocols, detectors, timers.
+    await releaseAll(container, http, logger);
+    throw err;
+  }
   const server = new LiveViewServer(container, config, http, logger);
   logger.info(
     { url: server.url, detectors: config.detectors.map((d) => d.name), plugins: config.plugins },

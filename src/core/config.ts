@@ -185,7 +185,15 @@ export function resolveConfig(base: BaseConfig, registry: PluginRegistry): Resol
       problems.push(`${at}.type: ${registry.unknownTypeMessage(entry.type)}`);
       continue;
     }
-    const options = collect(problems, () => provider.parseOptions(entry.options, `${at}.options`));
+    const options = collect(problems, () => {
+      try {
+        return provider.parseOptions(entry.options, `${at}.options`);
+      } catch (err) {
+        if (err instanceof ConfigError) throw err;
+        // A plugin that throws a plain Error still gets its message placed at the key path.
+        throw new ConfigError([`${at}.options: ${errorMessage(err)}`]);
+      }
+    });
     if (options !== undefined) detectors.push({ name, type: entry.type, options });
   }
   const protocols: Record<string, StreamParams> = {};

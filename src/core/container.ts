@@ -23,9 +23,13 @@ export interface Assembled {
  * Loads the plugins' modules, checks the detectors and protocols against them and binds the core
  * services. Throws ConfigError naming the key path or plugin at fault.
  */
-export function assemble(base: BaseConfig, plugins: LoadedPlugin[], logger: Logger): Assembled {
+export async function assemble(
+  base: BaseConfig,
+  plugins: LoadedPlugin[],
+  logger: Logger,
+): Promise<Assembled> {
   const container = new Container({ defaultScope: 'Singleton' });
-  const registry = PluginRegistry.fromPlugins(container, plugins);
+  const registry = await PluginRegistry.fromPlugins(container, plugins);
   const config = resolveConfig(base, registry);
   container.bind(ConfigToken).toConstantValue(config);
   container.bind(LoggerToken).toConstantValue(logger);
@@ -61,5 +65,5 @@ export async function loadConfig(
   if (overrides.logLevel !== undefined) base.logging.level = overrides.logLevel;
   const logger = makeLogger(base.logging.level);
   const plugins = await loadPlugins(base.plugins, configDir);
-  return { ...assemble(base, plugins, logger), logger };
+  return { ...(await assemble(base, plugins, logger)), logger };
 }

@@ -6,13 +6,15 @@ import {
   ConfigError,
   ConflictError,
   LiveViewError,
+  NotFoundError,
   errorMessage,
 } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Protocol } from './protocol.js';
 import { PluginRegistry } from './registry.js';
+import type { ActiveStream, StreamHub } from './stream-hub.js';
 import { parseStreamParams, type StreamParams } from './stream-params.js';
-import type { AnyStreamWorker as StreamWorker, StreamStatus } from './stream-worker.js';
+import type { AnyStreamWorker as StreamWorker } from './stream-worker.js';
 import { ConfigToken, LoggerToken } from './tokens.js';
 
 /** Body of startLiveView. */
@@ -40,6 +42,8 @@ interface StreamEntry {
   protocol: Protocol;
   /** True if a client's connection started it; it stops when its last client leaves. */
   onDemand: boolean;
+  /** Callers between ensureStream and releaseStream: the stream is not idle while any is. */
+  holds: number;
   idleTimer?: NodeJS.Timeout;
 }
 
@@ -122,7 +126,10 @@ export class LiveViewController {
     return this.describeStart(entry);
   }
 
-  /** The running stream of a detector and protocol, started with the defaults if there is none (on demand). */
+  /**
+   * The running stream of a detector and protocol, started with the defaults if there is none (on
+   * demand). The stream is held until `releaseStream`: every call must be paired with one.
+   */
   async ensureStream(
     detectorName: string | undefined,
     protocolName: string,
@@ -135,12 +142,53 @@ export class LiveViewController {
       (await this.pending.get(key)) ??
       (await this.createStream(name, protocol, this.getStreamParams(protocol.name), true));
     clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
+    entry.holds++;
     return entry.worker;
+  }
+
+  /** Ends one `ensureStream` hold (its caller added its session, or gave up): an unused on-demand stream stops after the grace period. */
+  releaseStream(worker: StreamWorker): void {
+    const key = streamKey(worker.detectorName, worker.protocol);
+    const entry = this.streams.get(key);
+    if (entry?.worker !== worker || entry.holds === 0) return;
+    entry.holds--;
+    if (entry.holds === 0) this.scheduleIdleStop(key, entry);
   }
 
   /** The running stream or undefined. */
   findStream(detectorName: string, protocol: string): StreamWorker | undefined {
     return this.streams.get(streamKey(detectorName, protocol))?.worker;
+  }
+
+  /** The view of the streams a protocol gets: its own, typed as its own worker. */
+  hub<W extends StreamWorker>(protocol: Protocol<StreamParams, W>): StreamHub<W> {
+    if (this.registry.findProtocol(protocol.name) !== protocol) {
+      throw new Error(`protocol '${protocol.name}' is not the registered one`);
+    }
+    return new ProtocolStreamHub<W>(this, protocol.name);
+  }
+
+  /** Validates params against a running stream's and applies them live (any client, any protocol). */
+  updateStreamParams(detectorName: string, protocolName: string, params: unknown): StreamParams {
+    const protocol = this.protocol(protocolName);
+    const worker = this.findStream(this.detectorName(detectorName), protocol.name);
+    if (!worker) {
+      throw new NotFoundError(
+        `no ${protocol.name} stream of detector '${detectorName}' is running; start it first`,
+      );
+    }
+    const updated = toBadRequest(() =>
+      parseStreamParams(protocol.paramsClass, params, 'params', worker.params),
+    );
+    worker.updateParams(updated);
+    return updated;
+  }
+
+  /** One running stream as getActiveStreams lists it, or undefined. */
+  streamStatus(detectorName: string, protocolName: string): ActiveStream | undefined {
+    const entry = this.streams.get(streamKey(detectorName, protocolName));
+    return entry && this.describeStream(entry);
   }
 
   /** Stops a detector's stream of one protocol, or all its streams; returns the stopped protocols. */
@@ -160,13 +208,17 @@ export class LiveViewController {
   }
 
   /** Every running stream with its counters. */
-  getActiveStreams(): (StreamStatus & { url: string; onDemand: boolean })[] {
-    return [...this.streams.values()].map((e) => ({
+  getActiveStreams(): ActiveStream[] {
+    return [...this.streams.values()].map((e) => this.describeStream(e));
+  }
+
+  private describeStream(e: StreamEntry): ActiveStream {
+    return {
       ...e.worker.status(),
       params: e.worker.params,
       url: e.protocol.clientUrl(e.worker.detectorName),
       onDemand: e.onDemand,
-    }));
+    };
   }
 
   /** Default params for new streams of a protocol. */
@@ -238,9 +290,11 @@ export class LiveViewController {
         await worker.stop().catch(() => undefined);
         throw new ConflictError(`detector '${detectorName}' failed to start: ${errorMessage(err)}`);
       }
-      const entry: StreamEntry = { worker, protocol, onDemand };
+      const entry: StreamEntry = { worker, protocol, onDemand, holds: 0 };
       worker.onIdle(() => this.scheduleIdleStop(key, entry));
       this.streams.set(key, entry);
+      // Armed now, not only when a last client leaves: a stream no client ever joins must stop too.
+      this.scheduleIdleStop(key, entry);
       this.logger.info(
         { detector: detectorName, protocol: protocol.name, onDemand },
         'stream started',
@@ -256,7 +310,12 @@ export class LiveViewController {
     if (!entry.onDemand) return;
     clearTimeout(entry.idleTimer);
     entry.idleTimer = setTimeout(() => {
-      if (entry.onDemand && entry.worker.sessions.size === 0 && this.streams.get(key) === entry) {
+      if (
+        entry.onDemand &&
+        entry.holds === 0 &&
+        !entry.worker.inUse &&
+        this.streams.get(key) === entry
+      ) {
         void this.stopStream(key);
       }
     }, ON_DEMAND_GRACE_MS);
@@ -288,5 +347,38 @@ function toBadRequest<T>(check: () => T): T {
   } catch (err) {
     if (err instanceof ConfigError) throw new BadRequestError(err.problems.join('; '));
     throw err;
+  }
+}
+
+/** A protocol's view of the controller: its own streams, typed as its worker. */
+class ProtocolStreamHub<W extends StreamWorker> implements StreamHub<W> {
+  constructor(
+    private readonly controller: LiveViewController,
+    readonly protocol: string,
+  ) {}
+
+  detectorName(name: unknown): string {
+    return this.controller.detectorName(name);
+  }
+
+  async ensure(detectorName: string | undefined): Promise<W> {
+    // The controller created this worker with this protocol's createWorker, which returns W.
+    return (await this.controller.ensureStream(detectorName, this.protocol)) as W;
+  }
+
+  release(worker: W): void {
+    this.controller.releaseStream(worker);
+  }
+
+  find(detectorName: string): W | undefined {
+    return this.controller.findStream(detectorName, this.protocol) as W | undefined;
+  }
+
+  status(detectorName: string): ActiveStream | undefined {
+    return this.controller.streamStatus(detectorName, this.protocol);
+  }
+
+  updateParams(detectorName: string, params: unknown): StreamParams {
+    return this.controller.updateStreamParams(detectorName, this.protocol, params);
   }
 }

@@ -281,6 +281,10 @@ export interface DetectorProvider<Options = unknown> {
   /**
    * Lists the devices of this type that answer now (for GET /liveview/detectors), looking where
    * the configured detectors' options say; only called when at least one is configured.
+   * `timeoutMs` is how long to wait for answers (default: the provider's own, kept short for
+   * the REST API).
    */
-  discover?(configured: Options[]): Promise<Record<string, unknown>[]>;
+  discover?(configured: Options[], timeoutMs?: number): Promise<Record<string, unknown>[]>;
+  /** One or more lines describing a device `discover` found, for `liveview devices` (default: its JSON). */
+  formatDevice?(device: Record<string, unknown>): string;
 }

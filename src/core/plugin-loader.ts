@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, errorMessage } from './errors.js';
-import { PLUGIN_API_VERSION, type LiveViewPlugin } from './plugin.js';
+import { OLDEST_PLUGIN_API_VERSION, PLUGIN_API_VERSION, type LiveViewPlugin } from './plugin.js';
 
 /** A plugin module that was imported and checked. */
 export interface LoadedPlugin {
@@ -81,11 +81,15 @@ function checkPlugin(candidate: unknown): string | undefined {
   }
   const p = candidate as Partial<LiveViewPlugin>;
   if (typeof p.name !== 'string' || p.name.length === 0) return 'its default export has no name';
-  if (p.apiVersion !== PLUGIN_API_VERSION) {
-    return `plugin '${p.name}' was written for plugin API version ${String(p.apiVersion)}, this liveview implements version ${PLUGIN_API_VERSION}`;
+  if (
+    typeof p.apiVersion !== 'number' ||
+    p.apiVersion < OLDEST_PLUGIN_API_VERSION ||
+    p.apiVersion > PLUGIN_API_VERSION
+  ) {
+    return `plugin '${p.name}' was written for plugin API version ${String(p.apiVersion)}, this liveview implements versions ${OLDEST_PLUGIN_API_VERSION} to ${PLUGIN_API_VERSION} (import PLUGIN_API_VERSION from 'liveview' and declare apiVersion: PLUGIN_API_VERSION)`;
   }
   if (typeof (p.module as { load?: unknown } | undefined)?.load !== 'function') {
-    return `plugin '${p.name}' has no inversify ContainerModule in 'module'`;
+    return `plugin '${p.name}' has no inversify ContainerModule in 'module' (use new ContainerModule(...) with ContainerModule imported from 'liveview')`;
   }
   return undefined;
 }

@@ -1,7 +1,16 @@
 import { ContainerModule } from 'inversify';
 
 /** The plugin API version this liveview implements; a plugin declares the one it was written for. */
-export const PLUGIN_API_VERSION = 1;
+export const PLUGIN_API_VERSION = 2;
+
+/**
+ * The oldest plugin API version still loaded: detector plugins of version 1 work unchanged
+ * (their API did not change); protocols need PROTOCOL_API_VERSION.
+ */
+export const OLDEST_PLUGIN_API_VERSION = 1;
+
+/** The first version where protocols get a StreamHub instead of the controller. */
+export const PROTOCOL_API_VERSION = 2;
 
 /** What a plugin module's default export is. */
 export interface LiveViewPlugin {
@@ -9,7 +18,7 @@ export interface LiveViewPlugin {
   name: string;
   /** The plugin API version it was written for (PLUGIN_API_VERSION). */
   apiVersion: number;
-  /** Binds its detector providers and/or protocols under DetectorProvider / Protocol. */
+  /** Binds its detector providers and/or protocols under DetectorProvider / Protocol (sync or async). */
   module: ContainerModule;
 }
 

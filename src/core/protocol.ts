@@ -1,15 +1,45 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Router } from 'express';
+import type { StreamHub } from './stream-hub.js';
 import type { StreamParams } from './stream-params.js';
 import type { AnyStreamWorker, WorkerContext } from './stream-worker.js';
 import type { ValidatedClass } from './validation.js';
-import type { LiveViewController } from './controller.js';
 
 /** Token under which plugins bind their protocols. */
 export const Protocol = Symbol.for('liveview.Protocol');
 
-/** A streaming protocol plugin (mjpeg, webrtc, binary…). */
-export interface Protocol<P extends StreamParams = StreamParams> {
+/**
+ * Takes one WebSocket upgrade request that matched a registered path. It may reject (throw or
+ * reject a LiveViewError): the request is then answered with the same JSON error and status as
+ * a REST call would get.
+ */
+export type UpgradeHandler = (
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  url: URL,
+) => void | Promise<void>;
+
+/** Where protocols register their WebSocket endpoints (one upgrade router for the server). */
+export interface WebSocketRoutes {
+  /** Routes upgrades of `path` (exact; a path ending in `/` also takes everything below it). */
+  route(path: string, handler: UpgradeHandler): void;
+}
+
+/** What a protocol gets when the server exists. */
+export interface ProtocolContext<W extends AnyStreamWorker = AnyStreamWorker> {
+  /** The protocol's streams. */
+  hub: StreamHub<W>;
+  /** Registers WebSocket endpoints. */
+  websockets: WebSocketRoutes;
+}
+
+/** A streaming protocol plugin (mjpeg, webrtc, binary…); `W` is its worker class. */
+export interface Protocol<
+  P extends StreamParams = StreamParams,
+  W extends AnyStreamWorker<P> = AnyStreamWorker<P>,
+> {
   /** Name used in the config and the REST API, e.g. `mjpeg`. */
   readonly name: string;
   /** One-line description for listings. */
@@ -17,13 +47,13 @@ export interface Protocol<P extends StreamParams = StreamParams> {
   /** The class of its params (extends StreamParams); its initializers are the defaults. */
   readonly paramsClass: ValidatedClass<P>;
   /** Creates the worker for one detector's stream. */
-  createWorker(context: WorkerContext<P>): AnyStreamWorker<P>;
+  createWorker(context: WorkerContext<P>): W;
   /** Where a client connects for a detector's stream (path and query, relative to the server). */
   clientUrl(detectorName: string): string;
   /** Adds the protocol's HTTP routes under `/liveview`. */
-  registerRoutes?(router: Router, controller: LiveViewController): void;
-  /** Attaches to the HTTP server once it exists (e.g. WebSocket upgrades). */
-  attach?(server: Server, controller: LiveViewController): void;
+  registerRoutes?(router: Router, hub: StreamHub<W>): void;
+  /** Called once the server exists: WebSocket endpoints and anything else that needs it. */
+  attach?(context: ProtocolContext<W>): void;
   /** Releases what `attach` opened; called on shutdown after every stream stopped. */
   close?(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { DetectorProvider } from './detector.js';
 import { Protocol } from './protocol.js';
 import { ConfigError, errorMessage } from './errors.js';
 import type { LoadedPlugin } from './plugin-loader.js';
+import { PROTOCOL_API_VERSION, type LiveViewPlugin } from './plugin.js';
 
 /**
  * The detector providers and protocols the plugins contributed, each remembered with the plugin
@@ -12,19 +13,31 @@ export class PluginRegistry {
   private readonly providers = new Map<string, { provider: DetectorProvider; plugin: string }>();
   private readonly protocols = new Map<string, { protocol: Protocol; plugin: string }>();
 
-  /** Loads each plugin's ContainerModule into the container and collects what it bound. */
-  static fromPlugins(container: Container, plugins: LoadedPlugin[]): PluginRegistry {
+  /**
+   * Loads each plugin's ContainerModule into the container (sync or async modules alike) and
+   * collects what it bound.
+   */
+  static async fromPlugins(container: Container, plugins: LoadedPlugin[]): Promise<PluginRegistry> {
     const registry = new PluginRegistry();
     const problems: string[] = [];
     for (const { plugin } of plugins) {
       try {
-        container.load(plugin.module);
-        registry.collect(container, plugin.name);
+        // loadAsync takes every way a module can be written: a block body, an arrow returning
+        // a binding, an async function; plain load() rejects the last two.
+        await container.loadAsync(plugin.module);
+      } catch (err) {
+        problems.push(
+          `plugin '${plugin.name}': its ContainerModule failed while binding: ${errorMessage(err)} (fix the plugin's module; liveview's own tokens are DetectorProvider and Protocol)`,
+        );
+        continue;
+      }
+      try {
+        registry.collect(container, plugin);
       } catch (err) {
         problems.push(
           err instanceof ConfigError
             ? err.message
-            : `plugin '${plugin.name}': failed to register: ${errorMessage(err)}`,
+            : `plugin '${plugin.name}': what it bound cannot be resolved: ${errorMessage(err)} (bind instances with toConstantValue, or classes marked @injectable())`,
         );
       }
     }
@@ -32,7 +45,8 @@ export class PluginRegistry {
     return registry;
   }
 
-  private collect(container: Container, pluginName: string): void {
+  private collect(container: Container, plugin: LiveViewPlugin): void {
+    const pluginName = plugin.name;
     if (container.isBound(DetectorProvider)) {
       for (const provider of container.getAll<DetectorProvider>(DetectorProvider)) {
         const known = this.providers.get(provider.type);
@@ -52,6 +66,11 @@ export class PluginRegistry {
             `plugin '${pluginName}': protocol '${protocol.name}' is already provided by plugin '${known.plugin}'`,
           ]);
         }
+        if (!known && plugin.apiVersion < PROTOCOL_API_VERSION) {
+          throw new ConfigError([
+            `plugin '${pluginName}': protocol '${protocol.name}' is written for plugin API version ${plugin.apiVersion}; protocols need version ${PROTOCOL_API_VERSION}, where registerRoutes(router, hub) and attach({ hub, websockets }) get a StreamHub instead of the controller: update the protocol and declare apiVersion: PLUGIN_API_VERSION`,
+          ]);
+        }
         if (!known) this.protocols.set(protocol.name, { protocol, plugin: pluginName });
       }
     }
@@ -65,6 +84,11 @@ export class PluginRegistry {
   /** Known protocol names, sorted. */
   get protocolNames(): string[] {
     return [...this.protocols.keys()].sort();
+  }
+
+  /** The name of the plugin that brought a protocol (for messages about its hooks). */
+  pluginOf(protocol: Protocol): string {
+    return this.protocols.get(protocol.name)?.plugin ?? protocol.name;
   }
 
   /** Every protocol. */

@@ -5,6 +5,7 @@ import type { Logger } from './logger.js';
 import { normalize } from './normalize.js';
 import { subsample } from './subsample.js';
 import { LiveViewError, errorMessage } from './errors.js';
+import { SlowReaderReport } from './slow-reader-report.js';
 import { normalizeOptionsOf, subsampleOptionsOf, type StreamParams } from './stream-params.js';
 
 /** What a worker's encoder made of one frame; the same object goes to every session. */
@@ -78,7 +79,11 @@ const FPS_WINDOW_MS = 2000;
  * encode it once and hands the one encoded unit to every session. Protocols subclass it and
  * implement `encode`.
  */
-export abstract class StreamWorker<P extends StreamParams = StreamParams, U = unknown> {
+export abstract class StreamWorker<
+  P extends StreamParams = StreamParams,
+  U = unknown,
+  S extends StreamSession<U> = StreamSession<U>,
+> {
   readonly detectorName: string;
   readonly protocol: string;
   readonly startedAt = new Date();
@@ -86,7 +91,7 @@ export abstract class StreamWorker<P extends StreamParams = StreamParams, U = un
   protected readonly source: FrameSource;
   private currentParams: P;
   private subscription: FrameSubscription | undefined;
-  private readonly sessionSet = new Set<StreamSession<U>>();
+  private readonly sessionSet = new Set<S>();
   private waiters: { resolve: (u: EncodedUnit<U>) => void; reject: (e: Error) => void }[] = [];
   private stopped = false;
   private readonly stopSignal = new AbortController();
@@ -95,6 +100,7 @@ export abstract class StreamWorker<P extends StreamParams = StreamParams, U = un
   private encodeTimes: number[] = [];
   private lastEncodeError = 0;
   private idleListener: (() => void) | undefined;
+  private readonly slowReaders: SlowReaderReport;
   /** Frames encoded. */
   framesEncoded = 0;
   /** Encodes that failed. */
@@ -108,6 +114,7 @@ export abstract class StreamWorker<P extends StreamParams = StreamParams, U = un
     this.currentParams = context.params;
     this.source = context.source;
     this.logger = context.logger;
+    this.slowReaders = new SlowReaderReport(this.logger, () => this.framesDropped);
   }
 
   /** Turns a frame into the unit all sessions receive; called at most once per frame. */
@@ -119,7 +126,7 @@ export abstract class StreamWorker<P extends StreamParams = StreamParams, U = un
   }
 
   /** Connected sessions. */
-  get sessions(): ReadonlySet<StreamSession<U>> {
+  get sessions(): ReadonlySet<S> {
     return this.sessionSet;
   }
 
@@ -139,6 +146,7 @@ export abstract class StreamWorker<P extends StreamParams = StreamParams, U = un
     if (this.stopped) return;
     this.stopped = true;
     this.stopSignal.abort();
+    this.slowReaders.close();
     this.subscription?.unsubscribe();
     for (const s of [...this.sessionSet]) s.close(reason);
     this.sessionSet.clear();
@@ -153,18 +161,33 @@ export abstract class StreamWorker<P extends StreamParams = StreamParams, U = un
   }
 
   /** Adds a client. */
-  addSession(session: StreamSession<U>): void {
+  addSession(session: S): void {
     if (this.stopped) {
       session.close('stream stopped');
       return;
     }
     this.sessionSet.add(session);
+    this.slowReaders.track(session);
   }
 
-  /** Removes a client; when the last one leaves the idle listener is told. */
+  /** Removes a client (idempotent); when the last one leaves the idle listener is told. */
   removeSession(session: StreamSession<U>): void {
-    if (!this.sessionSet.delete(session)) return;
+    // Only addSession, typed S, adds to the set: a session found in it is an S.
+    const known = session as S;
+    if (!this.sessionSet.delete(known)) return;
+    this.slowReaders.forget(known);
+    this.sessionRemoved(known);
     if (this.sessionSet.size === 0) this.idleListener?.();
+  }
+
+  /** Called once for each session that left; subclasses release what it used. */
+  protected sessionRemoved(session: S): void {
+    void session;
+  }
+
+  /** True while someone waits for this stream's units (a session or a `nextUnit` call). */
+  get inUse(): boolean {
+    return this.wantsFrames();
   }
 
   /** Registers the one callback told when the last session leaves (used for on-demand streams). */
@@ -223,11 +246,16 @@ export abstract class StreamWorker<P extends StreamParams = StreamParams, U = un
       clients,
       framesEncoded: this.framesEncoded,
       framesSent: clients.reduce((n, c) => n + c.framesSent, 0),
-      framesDropped: Math.max(0, (this.subscription?.queue.dropped ?? 0) - this.throttled),
+      framesDropped: this.framesDropped,
       framesSkipped: clients.reduce((n, c) => n + c.framesSkipped, 0),
       encodeErrors: this.encodeErrors,
       fps: this.measuredFps(),
     };
+  }
+
+  /** Frames the detector delivered that this stream was too slow to take (throttling excluded). */
+  private get framesDropped(): number {
+    return Math.max(0, (this.subscription?.queue.dropped ?? 0) - this.throttled);
   }
 
   private measuredFps(): number {

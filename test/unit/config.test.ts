@@ -173,7 +173,7 @@ detectors:
       'plugin of another API version',
       'plugins: [./plugins/old-api-plugin]',
       [
-        "plugins[0]: cannot load plugin './plugins/old-api-plugin': plugin 'old' was written for plugin API version 0, this liveview implements version 1",
+        "plugins[0]: cannot load plugin './plugins/old-api-plugin': plugin 'old' was written for plugin API version 0, this liveview implements versions 1 to 2 (import PLUGIN_API_VERSION from 'liveview' and declare apiVersion: PLUGIN_API_VERSION)",
       ],
     ],
     [

@@ -6,7 +6,7 @@ import {
   type Detector,
   type DetectorContext,
 } from '../../index.js';
-import { discoverDevices } from './discovery.js';
+import { discoverDevices, type DiscoveredDevice } from './discovery.js';
 import { GenicamDetector } from './genicam-detector.js';
 import { parseGenicamOptions, type GenicamOptions } from './options.js';
 
@@ -29,7 +29,10 @@ export class GenicamDetectorProvider implements DetectorProvider<GenicamOptions>
   }
 
   /** Broadcasts on the interfaces the configured detectors name and asks their addresses directly. */
-  async discover(configured: GenicamOptions[]): Promise<Record<string, unknown>[]> {
+  async discover(
+    configured: GenicamOptions[],
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>[]> {
     const addresses = configured.map((o) => o.address).filter((a) => a !== '');
     const named = configured.flatMap((o) => o.interfaces);
     // A detector without an address is found by broadcast: look where it would.
@@ -37,9 +40,15 @@ export class GenicamDetectorProvider implements DetectorProvider<GenicamOptions>
     const devices = await discoverDevices({
       interfaces: broadcast ? (named.length > 0 ? [...new Set(named)] : undefined) : [],
       addresses,
-      timeoutMs: Math.min(...configured.map((o) => o.discovery_timeout_ms), 300),
+      timeoutMs: timeoutMs ?? Math.min(...configured.map((o) => o.discovery_timeout_ms), 300),
     });
     return devices.map((d) => ({ ...d }));
+  }
+
+  formatDevice(device: Record<string, unknown>): string {
+    const d = device as unknown as DiscoveredDevice;
+    const name = d.userName ? ` name '${d.userName}'` : '';
+    return `${d.ip}: ${d.vendor} ${d.model} serial ${d.serial}${name} mac ${d.mac} version ${d.version}`;
   }
 }
 

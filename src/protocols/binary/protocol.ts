@@ -1,13 +1,13 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
-  LiveViewError,
   errorMessage,
   injectable,
-  parseStreamParams,
-  type LiveViewController,
+  remoteOf,
   type Protocol,
+  type ProtocolContext,
+  type StreamHub,
   type WorkerContext,
 } from '../../index.js';
 import { BinaryParams } from './params.js';
@@ -28,7 +28,7 @@ const CLOSE_POLICY_VIOLATION = 1008;
 
 /** Lossless frames (UC2F packets) over WebSocket, with credit-based flow control. */
 @injectable()
-export class BinaryProtocol implements Protocol<BinaryParams> {
+export class BinaryProtocol implements Protocol<BinaryParams, BinaryWorker> {
   readonly name = 'binary';
   readonly description =
     'Lossless full-bit-depth frames (UC2F packets, none/LZ4/Zstandard) over WebSocket';
@@ -43,22 +43,12 @@ export class BinaryProtocol implements Protocol<BinaryParams> {
     return `${BINARY_PATH}?detectorName=${encodeURIComponent(detectorName)}`;
   }
 
-  attach(server: Server, controller: LiveViewController): void {
+  attach({ hub, websockets }: ProtocolContext<BinaryWorker>): void {
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
     this.wss = wss;
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname !== BINARY_PATH) {
-        // Another protocol may take it; if none listens, answer rather than leave it hanging.
-        if (server.listenerCount('upgrade') === 1)
-          rejectUpgrade(socket, 404, `no WebSocket endpoint at ${url.pathname}`);
-        return;
-      }
-      this.accept(wss, controller, req, socket, head, url).catch((err: unknown) => {
-        const status = err instanceof LiveViewError ? err.status : 500;
-        rejectUpgrade(socket, status, errorMessage(err));
-      });
-    });
+    websockets.route(BINARY_PATH, (req, socket, head, url) =>
+      this.accept(wss, hub, req, socket, head, url),
+    );
   }
 
   async close(): Promise<void> {
@@ -71,41 +61,54 @@ export class BinaryProtocol implements Protocol<BinaryParams> {
 
   private async accept(
     wss: WebSocketServer,
-    controller: LiveViewController,
+    hub: StreamHub<BinaryWorker>,
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
     url: URL,
   ): Promise<void> {
-    const worker = (await controller.ensureStream(
-      url.searchParams.get('detectorName') ?? undefined,
-      this.name,
-    )) as BinaryWorker;
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-      const session = new BinarySession(ws, remote, worker.params.max_in_flight, (s) =>
-        worker.removeSession(s),
-      );
-      ws.on('error', () => session.close('socket error', 1011));
-      ws.on('message', (data, isBinary) =>
-        this.onMessage(session, worker, controller, data, isBinary),
-      );
-      session.sendJson({
-        type: 'hello',
-        detectorName: worker.detectorName,
-        protocol: this.name,
-        format: 'UC2F',
-        version: 1,
-        params: worker.params,
+    const worker = await hub.ensure(url.searchParams.get('detectorName') ?? undefined);
+    try {
+      if (socket.destroyed) return;
+      await new Promise<void>((resolve) => {
+        // A handshake that fails (bad key, socket gone) never calls back: the close ends the wait.
+        socket.once('close', () => resolve());
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          this.join(hub, worker, ws, remoteOf(req.socket));
+          resolve();
+        });
       });
-      worker.addSession(session);
+    } finally {
+      hub.release(worker);
+    }
+  }
+
+  private join(
+    hub: StreamHub<BinaryWorker>,
+    worker: BinaryWorker,
+    ws: WebSocket,
+    remote: string,
+  ): void {
+    const session = new BinarySession(ws, remote, worker.params.max_in_flight, (s) =>
+      worker.removeSession(s),
+    );
+    ws.on('error', () => session.close('socket error', 1011));
+    ws.on('message', (data, isBinary) => this.onMessage(session, worker, hub, data, isBinary));
+    session.sendJson({
+      type: 'hello',
+      detectorName: worker.detectorName,
+      protocol: this.name,
+      format: 'UC2F',
+      version: 1,
+      params: worker.params,
     });
+    worker.addSession(session);
   }
 
   private onMessage(
     session: BinarySession,
     worker: BinaryWorker,
-    controller: LiveViewController,
+    hub: StreamHub<BinaryWorker>,
     data: RawData,
     isBinary: boolean,
   ): void {
@@ -135,21 +138,14 @@ export class BinaryProtocol implements Protocol<BinaryParams> {
         return;
       }
       case 'getStatus': {
-        const stream = controller
-          .getActiveStreams()
-          .find((s) => s.detectorName === worker.detectorName && s.protocol === this.name);
+        const stream = hub.status(worker.detectorName);
         session.sendJson({ type: 'status', stream, unacknowledged: session.unacknowledged });
         return;
       }
       case 'setParams':
         try {
-          const params = parseStreamParams(
-            BinaryParams,
-            (message as { params?: unknown }).params,
-            'params',
-            worker.params,
-          );
-          worker.updateParams(params);
+          // Through the hub like any other client's change, so the controller sees it.
+          hub.updateParams(worker.detectorName, (message as { params?: unknown }).params);
         } catch (err) {
           // A well-formed request with a bad value is the client's mistake, not garbage: it stays.
           session.sendJson({ type: 'error', message: errorMessage(err) });
@@ -167,16 +163,4 @@ export class BinaryProtocol implements Protocol<BinaryParams> {
 function rawText(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data as ArrayBuffer).toString('utf8');
-}
-
-/** Answers an upgrade request with an HTTP error and a JSON body, then closes the socket. */
-function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ status: 'error', message });
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status < 500 ? 'Bad Request' : 'Internal Server Error'}\r\n` +
-      'Content-Type: application/json\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      'Connection: close\r\n\r\n' +
-      body,
-  );
 }

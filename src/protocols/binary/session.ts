@@ -1,34 +1,31 @@
 import type { WebSocket } from 'ws';
-import type { EncodedUnit, StreamSession } from '../../index.js';
+import { BaseSession, type EncodedUnit } from '../../index.js';
 import type { BinaryUnit } from './worker.js';
 
 /** Bytes queued in a socket beyond which a client is treated as busy even with credit left. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
-let nextId = 1;
+/** WebSocket close code of a normal end (RFC 6455). */
+const CLOSE_NORMAL = 1000;
 
 /**
  * One binary client with credit-based flow control: at most `maxInFlight` packets wait for the
  * client's acknowledgement; beyond that only the newest frame is kept for it, and sent when an
  * acknowledgement frees a credit. A client that never acknowledges costs one pending reference.
  */
-export class BinarySession implements StreamSession<BinaryUnit> {
-  readonly id = `binary-${nextId++}`;
-  readonly remote: string;
-  framesSent = 0;
-  framesSkipped = 0;
+export class BinarySession extends BaseSession<BinaryUnit> {
   private readonly inFlight: number[] = [];
   private pending: EncodedUnit<BinaryUnit> | undefined;
   private announced = '';
-  private closed = false;
+  private closeCode = CLOSE_NORMAL;
 
   constructor(
     private readonly socket: WebSocket,
     remote: string,
     private maxInFlight: number,
-    private readonly onClosed: (session: BinarySession) => void,
+    onClosed: (session: BaseSession<BinaryUnit>) => void,
   ) {
-    this.remote = remote;
+    super('binary', remote, onClosed);
     socket.on('close', () => this.close());
   }
 
@@ -43,8 +40,7 @@ export class BinarySession implements StreamSession<BinaryUnit> {
     this.flush();
   }
 
-  send(unit: EncodedUnit<BinaryUnit>): void {
-    if (this.closed) return;
+  protected deliver(unit: EncodedUnit<BinaryUnit>): void {
     if (
       this.inFlight.length >= this.maxInFlight ||
       this.socket.bufferedAmount > MAX_BUFFERED_BYTES
@@ -74,12 +70,16 @@ export class BinarySession implements StreamSession<BinaryUnit> {
     this.socket.send(JSON.stringify(message));
   }
 
-  close(reason = 'stream stopped', code = 1000): void {
-    if (this.closed) return;
-    this.closed = true;
+  /** Ends the session with a WebSocket close code (default 1000) and a reason the client sees. */
+  override close(reason = 'stream stopped', code = CLOSE_NORMAL): void {
+    if (!this.closed) this.closeCode = code;
+    super.close(reason);
+  }
+
+  protected release(reason: string): void {
     this.pending = undefined;
-    if (this.socket.readyState === this.socket.OPEN) this.socket.close(code, reason.slice(0, 120));
-    this.onClosed(this);
+    if (this.socket.readyState === this.socket.OPEN)
+      this.socket.close(this.closeCode, reason.slice(0, 120));
   }
 
   private flush(): void {
@@ -91,6 +91,7 @@ export class BinarySession implements StreamSession<BinaryUnit> {
   }
 
   private transmit(unit: EncodedUnit<BinaryUnit>): void {
+    if (this.closed) return;
     const { compression, level } = unit.data;
     const key = `${compression}/${level}`;
     if (key !== this.announced) {

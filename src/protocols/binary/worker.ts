@@ -24,7 +24,7 @@ export interface BinaryUnit {
 }
 
 /** Subsamples (never normalizes: lossless), compresses once and builds one packet per frame. */
-export class BinaryWorker extends StreamWorker<BinaryParams, BinaryUnit> {
+export class BinaryWorker extends StreamWorker<BinaryParams, BinaryUnit, BinarySession> {
   constructor(context: WorkerContext<BinaryParams>) {
     super(context);
   }
@@ -32,7 +32,7 @@ export class BinaryWorker extends StreamWorker<BinaryParams, BinaryUnit> {
   /** Applies new params live and tells every client (its credit and the new params). */
   override updateParams(params: BinaryParams): void {
     super.updateParams(params);
-    for (const session of this.sessions as ReadonlySet<BinarySession>) {
+    for (const session of this.sessions) {
       session.setMaxInFlight(params.max_in_flight);
       session.sendJson({ type: 'params', params });
     }

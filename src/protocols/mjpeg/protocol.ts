@@ -1,8 +1,8 @@
 import type { Router } from 'express';
 import {
   BadRequestError,
-  type LiveViewController,
   type Protocol,
+  type StreamHub,
   type WorkerContext,
   injectable,
 } from '../../index.js';
@@ -22,7 +22,7 @@ function detectorQuery(value: unknown): string | undefined {
 
 /** MJPEG over HTTP: multipart/x-mixed-replace streams and single JPEG snapshots. */
 @injectable()
-export class MjpegProtocol implements Protocol<MjpegParams> {
+export class MjpegProtocol implements Protocol<MjpegParams, MjpegWorker> {
   readonly name = 'mjpeg';
   readonly description =
     'Motion JPEG over HTTP (multipart/x-mixed-replace): plays in <img>, browsers, ffmpeg';
@@ -36,30 +36,31 @@ export class MjpegProtocol implements Protocol<MjpegParams> {
     return `/liveview/mjpeg?detectorName=${encodeURIComponent(detectorName)}`;
   }
 
-  registerRoutes(router: Router, controller: LiveViewController): void {
+  registerRoutes(router: Router, hub: StreamHub<MjpegWorker>): void {
     router.get('/mjpeg', async (req, res) => {
-      const worker = await controller.ensureStream(
-        detectorQuery(req.query.detectorName),
-        this.name,
-      );
-      res.writeHead(200, {
-        'Content-Type': MJPEG_CONTENT_TYPE,
-        'Cache-Control': 'no-cache, no-store, must-revalidate',
-        Pragma: 'no-cache',
-        'X-Accel-Buffering': 'no',
-        Connection: 'close',
-      });
-      const typed = worker as MjpegWorker;
-      const session = new MjpegSession(res, (s) => typed.removeSession(s));
-      typed.addSession(session);
+      const worker = await hub.ensure(detectorQuery(req.query.detectorName));
+      try {
+        res.writeHead(200, {
+          'Content-Type': MJPEG_CONTENT_TYPE,
+          'Cache-Control': 'no-cache, no-store, must-revalidate',
+          Pragma: 'no-cache',
+          'X-Accel-Buffering': 'no',
+          Connection: 'close',
+        });
+        worker.addSession(new MjpegSession(res, (s) => worker.removeSession(s)));
+      } finally {
+        hub.release(worker);
+      }
     });
 
     router.get('/snapshot.jpg', async (req, res) => {
-      const worker = (await controller.ensureStream(
-        detectorQuery(req.query.detectorName),
-        this.name,
-      )) as MjpegWorker;
-      const unit = await worker.nextUnit(SNAPSHOT_TIMEOUT_MS);
+      const worker = await hub.ensure(detectorQuery(req.query.detectorName));
+      let unit;
+      try {
+        unit = await worker.nextUnit(SNAPSHOT_TIMEOUT_MS);
+      } finally {
+        hub.release(worker);
+      }
       res.writeHead(200, {
         'Content-Type': 'image/jpeg',
         'Content-Length': unit.data.jpeg.length,

@@ -6,9 +6,10 @@ import {
   OneOf,
   Text,
   injectable,
+  remoteOf,
   validateInto,
-  type LiveViewController,
   type Protocol,
+  type StreamHub,
   type WorkerContext,
 } from '../../index.js';
 import { IsOptional } from 'class-validator';
@@ -45,7 +46,7 @@ interface WhepSession {
 
 /** WebRTC: the design note's `webrtc_offer` signaling and WHEP, both non-trickle answers. */
 @injectable()
-export class WebrtcProtocol implements Protocol<WebrtcParams> {
+export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
   readonly name = 'webrtc';
   readonly description =
     'WebRTC video (VP8 or H.264, encoded once per stream) with a metadata data channel; WHEP';
@@ -60,10 +61,10 @@ export class WebrtcProtocol implements Protocol<WebrtcParams> {
     return `/liveview/whep/${encodeURIComponent(detectorName)}`;
   }
 
-  registerRoutes(router: Router, controller: LiveViewController): void {
+  registerRoutes(router: Router, hub: StreamHub<WebrtcWorker>): void {
     router.post('/webrtc_offer', async (req, res) => {
       const body = parseOffer(req.body);
-      const { viewer } = await this.connect(controller, body.detectorName, body.sdp, req);
+      const { viewer } = await this.connect(hub, body.detectorName, body.sdp, req);
       res.json({ status: 'success', sdp: viewer.answer, type: 'answer' });
     });
 
@@ -75,18 +76,14 @@ export class WebrtcProtocol implements Protocol<WebrtcParams> {
     router.post('/whep/:detector', readText, async (req, res) => {
       requireType(req, SDP);
       const detectorName = req.params.detector as string;
-      const { viewer, worker } = await this.connect(
-        controller,
-        detectorName,
-        checkOffer(req.body),
-        req,
-      );
-      this.whepSessions.set(viewer.viewer.id, { viewer: viewer.viewer, worker, detectorName });
-      const location = `/liveview/whep/${encodeURIComponent(worker.detectorName)}/${viewer.viewer.id}`;
+      const { viewer, worker } = await this.connect(hub, detectorName, checkOffer(req.body), req);
+      const resourceId = viewer.viewer.resourceId;
+      this.whepSessions.set(resourceId, { viewer: viewer.viewer, worker, detectorName });
+      const location = `/liveview/whep/${encodeURIComponent(worker.detectorName)}/${resourceId}`;
       res.status(201);
       res.setHeader('Content-Type', SDP);
       res.setHeader('Location', location);
-      res.setHeader('ETag', `"${viewer.viewer.id}"`);
+      res.setHeader('ETag', `"${resourceId}"`);
       const links = iceServerLinks(worker.params);
       if (links.length > 0) res.setHeader('Link', links);
       res.send(viewer.answer);
@@ -132,36 +129,39 @@ export class WebrtcProtocol implements Protocol<WebrtcParams> {
 
   /** Ensures the stream (on demand), answers the offer and adds the viewer. */
   private async connect(
-    controller: LiveViewController,
+    hub: StreamHub<WebrtcWorker>,
     detectorName: string | undefined,
     sdp: string,
     req: Request,
   ): Promise<{ viewer: { viewer: WebrtcViewer; answer: string }; worker: WebrtcWorker }> {
     checkOffer(sdp);
-    const worker = (await controller.ensureStream(detectorName, this.name)) as WebrtcWorker;
-    const peer = await answerOffer(sdp, worker.params);
-    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    const viewer = new WebrtcViewer(
-      peer.pc,
-      peer.sender,
-      peer.receiver,
-      peer.track,
-      peer.codec,
-      remote,
-      {
-        requestKeyframe: (codec, force) => worker.requestKeyframe(codec, force),
-        closed: (v) => {
-          this.whepSessions.delete(v.id);
-          worker.removeSession(v);
+    const worker = await hub.ensure(detectorName);
+    try {
+      const peer = await answerOffer(sdp, worker.params);
+      const viewer: WebrtcViewer = new WebrtcViewer(
+        peer.pc,
+        peer.sender,
+        peer.receiver,
+        peer.track,
+        peer.codec,
+        remoteOf(req.socket),
+        {
+          requestKeyframe: (codec, force) => worker.requestKeyframe(codec, force),
+          closed: () => {
+            this.whepSessions.delete(viewer.resourceId);
+            worker.removeSession(viewer);
+          },
         },
-      },
-    );
-    if (!worker.running) {
-      viewer.close('stream stopped');
-      throw new LiveViewError('the stream stopped while the viewer connected; try again', 503);
+      );
+      if (!worker.running) {
+        viewer.close('stream stopped');
+        throw new LiveViewError('the stream stopped while the viewer connected; try again', 503);
+      }
+      worker.addViewer(viewer);
+      return { viewer: { viewer, answer: peer.answer }, worker };
+    } finally {
+      hub.release(worker);
     }
-    worker.addViewer(viewer);
-    return { viewer: { viewer, answer: peer.answer }, worker };
   }
 }
 

@@ -9,7 +9,7 @@ import {
   type RTCRtpSender,
   type RtcpPacket,
 } from 'werift';
-import type { EncodedUnit, StreamSession } from '../../index.js';
+import { BaseSession, type EncodedUnit } from '../../index.js';
 import type { VideoCodec } from './params.js';
 import type { VideoUnit } from './video-unit.js';
 
@@ -21,18 +21,16 @@ export interface ViewerHooks {
   /** Asks the stream's encoder for a keyframe (rate-limited there unless `force`). */
   requestKeyframe(codec: VideoCodec, force: boolean): void;
   /** The viewer is gone. */
-  closed(viewer: WebrtcViewer): void;
+  closed(): void;
 }
 
 /**
  * One WebRTC viewer: its peer connection, its track and its own RTP sequence numbers. The
  * stream's packets are shared; only the header is rewritten here. A viewer starts on a keyframe.
  */
-export class WebrtcViewer implements StreamSession<VideoUnit> {
-  /** Unguessable id (the WHEP session id). */
-  readonly id = randomUUID();
-  framesSent = 0;
-  framesSkipped = 0;
+export class WebrtcViewer extends BaseSession<VideoUnit> {
+  /** Unguessable id of the viewer's WHEP session resource; never listed (`id` is what listings show). */
+  readonly resourceId = randomUUID();
   /** PLI/FIR requests received. */
   keyframeRequests = 0;
   private sequence = Math.floor(Math.random() * 0x10000);
@@ -40,7 +38,6 @@ export class WebrtcViewer implements StreamSession<VideoUnit> {
   private metadataChannel: RTCDataChannel | undefined;
   private lastRtcpAt = Date.now();
   private readonly watchdog: NodeJS.Timeout;
-  private closed = false;
 
   constructor(
     readonly pc: RTCPeerConnection,
@@ -48,9 +45,10 @@ export class WebrtcViewer implements StreamSession<VideoUnit> {
     receiver: RTCRtpReceiver,
     private readonly track: MediaStreamTrack,
     readonly codec: VideoCodec,
-    readonly remote: string,
+    remote: string,
     private readonly hooks: ViewerHooks,
   ) {
+    super('webrtc', remote, () => hooks.closed());
     sender.onPictureLossIndication.subscribe(() => this.onKeyframeRequest());
     sender.onRtcp.subscribe((rtcp) => this.onRtcp(rtcp, false));
     // werift routes a viewer's feedback by its sender SSRC, which may land on our receiver.
@@ -77,8 +75,8 @@ export class WebrtcViewer implements StreamSession<VideoUnit> {
     return Number(this.sender.receiverEstimatedMaxBitrate);
   }
 
-  send(unit: EncodedUnit<VideoUnit>): void {
-    if (this.closed || this.pc.connectionState !== 'connected') return;
+  protected deliver(unit: EncodedUnit<VideoUnit>): void {
+    if (this.pc.connectionState !== 'connected') return;
     const video = unit.data.video[this.codec];
     if (!video) return;
     if (this.waitingForKeyframe) {
@@ -97,13 +95,9 @@ export class WebrtcViewer implements StreamSession<VideoUnit> {
     if (this.metadataChannel?.readyState === 'open') this.metadataChannel.send(unit.data.metadata);
   }
 
-  close(reason = 'stream stopped'): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     clearInterval(this.watchdog);
     void this.pc.close().catch(() => undefined);
-    this.hooks.closed(this);
-    void reason;
   }
 
   private onRtcp(rtcp: RtcpPacket, viaReceiver: boolean): void {

@@ -1,11 +1,5 @@
 import { H264Packetizer, Vp8Packetizer } from 'werift';
-import {
-  StreamWorker,
-  type EncodedUnit,
-  type Frame,
-  type StreamSession,
-  type WorkerContext,
-} from '../../index.js';
+import { StreamWorker, type EncodedUnit, type Frame, type WorkerContext } from '../../index.js';
 import { toI420, type I420Picture } from './i420.js';
 import type { VideoCodec, WebrtcParams } from './params.js';
 import { VideoEncoder } from './video-encoder.js';
@@ -38,7 +32,7 @@ interface CodecState {
  * Bitrate policy: follow the weakest viewer's estimate down to `min_bitrate`, never above
  * `max_bitrate`.
  */
-export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit> {
+export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcViewer> {
   private readonly codecs = new Map<VideoCodec, CodecState>();
   private lastBitrateCheck = 0;
 
@@ -58,7 +52,7 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit> {
 
   /** Viewers connected. */
   get viewers(): WebrtcViewer[] {
-    return [...this.sessions] as WebrtcViewer[];
+    return [...this.sessions];
   }
 
   /** Adds a viewer: its codec's encoder starts if needed and the next frame is a keyframe. */
@@ -85,9 +79,8 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit> {
     state.keyframeDue = true;
   }
 
-  override removeSession(session: StreamSession<VideoUnit>): void {
-    super.removeSession(session);
-    const codec = (session as WebrtcViewer).codec;
+  protected override sessionRemoved(viewer: WebrtcViewer): void {
+    const codec = viewer.codec;
     // The encoder of a codec stops with its last viewer.
     if (!this.viewers.some((v) => v.codec === codec)) {
       const state = this.codecs.get(codec);

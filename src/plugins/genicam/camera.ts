@@ -1,4 +1,4 @@
-import type { Logger } from '../../core/logger.js';
+import type { Logger } from '../../index.js';
 import { NodeMap } from './genapi/index.js';
 import { readDeviceXml } from './device-xml.js';
 import { GvcpClient } from './gvcp-client.js';

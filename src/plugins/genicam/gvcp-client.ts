@@ -1,6 +1,5 @@
 import dgram from 'node:dgram';
-import { SafeEmitter } from '../../core/safe-emitter.js';
-import type { Logger } from '../../core/logger.js';
+import { SafeEmitter, type Logger } from '../../index.js';
 import type { RegisterPort } from './genapi/index.js';
 import {
   Bootstrap,

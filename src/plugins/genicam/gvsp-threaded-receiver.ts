@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../../core/logger.js';
-import { SafeEmitter } from '../../core/safe-emitter.js';
+import { SafeEmitter, type Logger } from '../../index.js';
 import {
   emptyGvspStats,
   type GvspReceiverEvents,

@@ -14,4 +14,22 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // Built-in plugins use liveview exactly as a third-party plugin does: through the SDK entry.
+    files: ['src/plugins/**/*.ts', 'src/protocols/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/*', '**/api/*', '**/server.js', '**/cli.js'],
+              message:
+                "Plugins import liveview only through the SDK entry ('../../index.js', which third parties import as 'liveview').",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -61,25 +61,35 @@ async function printDiscovered(
   return devices.length;
 }
 
-/** `liveview devices [--config f] [--type t]... [--timeout ms]`: what every detector type can use here. */
-export async function devicesCommand(argv: string[], usage: string, io: CommandIo): Promise<void> {
+/** Every option of the two commands; each takes `config`, `timeout` and its own. */
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  timeout: { type: 'string', short: 't' },
+  type: { type: 'string', multiple: true },
+  interface: { type: 'string', multiple: true, short: 'i' },
+  address: { type: 'string', multiple: true, short: 'a' },
+} as const;
+
+/** Parses a command's arguments (only `config`, `timeout` and `own` allowed), its timeout and its plugins. */
+async function setUp(argv: string[], own: (keyof typeof OPTIONS)[], usage: string, io: CommandIo) {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' },
-        type: { type: 'string', multiple: true },
-        timeout: { type: 'string', short: 't' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true }));
   } catch (err) {
     io.fail(`${errorMessage(err)}\n\n${usage}`);
   }
+  for (const key of Object.keys(values)) {
+    if (!['config', 'timeout', ...own].includes(key))
+      io.fail(`unknown option '--${key}'\n\n${usage}`);
+  }
   const timeoutMs = parseTimeout(values.timeout, io);
   const registry = await registryOf(values.config, io);
+  return { values, timeoutMs, registry };
+}
+
+/** `liveview devices [--config f] [--type t]... [--timeout ms]`: what every detector type can use here. */
+export async function devicesCommand(argv: string[], usage: string, io: CommandIo): Promise<void> {
+  const { values, timeoutMs, registry } = await setUp(argv, ['type'], usage, io);
   const types = values.type ?? registry.detectorTypes;
   for (const type of types) {
     if (!registry.findProvider(type)) io.fail(registry.unknownTypeMessage(type));
@@ -99,24 +109,7 @@ export async function devicesCommand(argv: string[], usage: string, io: CommandI
 
 /** `liveview discover`: the GigE Vision cameras a `type: genicam` detector can use. */
 export async function discoverCommand(argv: string[], usage: string, io: CommandIo): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        interface: { type: 'string', multiple: true, short: 'i' },
-        address: { type: 'string', multiple: true, short: 'a' },
-        timeout: { type: 'string', short: 't' },
-        config: { type: 'string', short: 'c' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    io.fail(`${errorMessage(err)}\n\n${usage}`);
-  }
-  const timeoutMs = parseTimeout(values.timeout, io);
-  const registry = await registryOf(values.config, io);
+  const { values, timeoutMs, registry } = await setUp(argv, ['interface', 'address'], usage, io);
   // As in the config: each address is asked directly; broadcast only when interfaces are named
   // or no address is given (then on every interface).
   const options: unknown[] = (values.address ?? []).map((address) => ({ address }));

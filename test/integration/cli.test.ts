@@ -55,6 +55,22 @@ describe('liveview command', function () {
     }
   });
 
+  it('devices asks every detector type that can discover, through its provider, in its own words', async () => {
+    const config = path.join(dir, 'devices.yaml');
+    const fixtures = fileURLToPath(new URL('../../../test/fixtures/plugins/', import.meta.url));
+    await writeFile(config, `plugins: [${path.join(fixtures, 'ramp-detector')}]\n`);
+    const r = await run(['devices', '--config', config, '--type', 'ramp', '--timeout', '250']);
+    expect(r.stderr).to.equal('');
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.equal('# ramp\nR-1: Acme Ramp (waited 250 ms)\n');
+    const unknown = await run(['devices', '--type', 'nope']);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr).to.match(/unknown detector type 'nope' \(known types: .*genicam.*\)/);
+    const wrong = await run(['devices', '--address', '127.0.0.1']);
+    expect(wrong.code).to.equal(1);
+    expect(wrong.stderr).to.include("unknown option '--address'");
+  });
+
   it('--version prints the package version', async () => {
     const pkg = JSON.parse(await readFile(PACKAGE_JSON, 'utf8')) as { version: string };
     const r = await run(['--version']);

@@ -19,8 +19,11 @@ export class UpgradeRouter implements WebSocketRoutes {
     if (!path.startsWith('/')) throw new TypeError(`WebSocket path must start with '/': ${path}`);
     if (this.exact.has(path) || this.prefixes.some(([p]) => p === path))
       throw new Error(`WebSocket path ${path} is already taken`);
-    if (path.endsWith('/') && path.length > 1) this.prefixes.push([path, handler]);
-    else this.exact.set(path, handler);
+    if (path.endsWith('/') && path.length > 1) {
+      this.prefixes.push([path, handler]);
+      // The most specific prefix wins, whatever the order the protocols registered in.
+      this.prefixes.sort(([a], [b]) => b.length - a.length);
+    } else this.exact.set(path, handler);
   }
 
   /** Starts answering the server's upgrade requests. */
@@ -50,6 +53,13 @@ export class UpgradeRouter implements WebSocketRoutes {
       rejectUpgrade(socket, 404, `no WebSocket endpoint at ${url.pathname}`);
       return;
     }
+    // Checked here, before a handler starts a stream, so that a bad handshake gets the JSON error
+    // too (a WebSocket library would answer it in its own format).
+    const problem = handshakeProblem(req);
+    if (problem) {
+      rejectUpgrade(socket, problem.status, problem.message, problem.headers);
+      return;
+    }
     const fail = (err: unknown): void => {
       const { status, message } = httpErrorOf(err);
       if (status >= 500) this.logger.error({ err, path: url.pathname }, 'WebSocket upgrade failed');
@@ -64,8 +74,48 @@ export class UpgradeRouter implements WebSocketRoutes {
   }
 }
 
+/** Sec-WebSocket-Key: 16 bytes in base64 (RFC 6455 section 4.1). */
+const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/** What is wrong with a WebSocket opening handshake (RFC 6455 section 4.2.1), if anything. */
+function handshakeProblem(
+  req: IncomingMessage,
+): { status: number; message: string; headers?: Record<string, string> } | undefined {
+  if (req.method !== 'GET') {
+    return {
+      status: 405,
+      message: `a WebSocket handshake must be a GET request, not ${req.method}`,
+      headers: { Allow: 'GET' },
+    };
+  }
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
+    return { status: 400, message: "invalid WebSocket handshake: Upgrade must be 'websocket'" };
+  }
+  const key = req.headers['sec-websocket-key'];
+  if (typeof key !== 'string' || !WEBSOCKET_KEY.test(key)) {
+    return {
+      status: 400,
+      message: 'invalid WebSocket handshake: missing or invalid Sec-WebSocket-Key header',
+    };
+  }
+  const version = req.headers['sec-websocket-version'];
+  if (version !== '13' && version !== '8') {
+    return {
+      status: 400,
+      message: `invalid WebSocket handshake: unsupported Sec-WebSocket-Version ${version ?? '(none)'} (supported: 13, 8)`,
+      headers: { 'Sec-WebSocket-Version': '13, 8' },
+    };
+  }
+  return undefined;
+}
+
 /** Answers an upgrade request with an HTTP error and the JSON error body, then closes the socket. */
-export function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+export function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -75,6 +125,9 @@ export function rejectUpgrade(socket: Duplex, status: number, message: string): 
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('') +
       'Connection: close\r\n\r\n' +
       body,
   );

@@ -135,29 +135,44 @@ function collect<T>(problems: string[], check: () => T): T | undefined {
   }
 }
 
-/** Checks the sections that do not depend on plugins. */
-export function parseBaseConfig(raw: unknown, configDir: string): BaseConfig {
-  if (!isMapping(raw)) throw new ConfigError(['(top level): must be a mapping']);
-  const problems: string[] = [];
-  for (const key of Object.keys(raw)) {
+/**
+ * Checks the sections that do not depend on plugins. Problems go to `problems`; a broken section
+ * is replaced by its defaults so that the later checks still run and every error is reported at
+ * once.
+ */
+export function parseBaseConfig(raw: unknown, configDir: string, problems: string[]): BaseConfig {
+  if (!isMapping(raw)) {
+    problems.push('(top level): must be a mapping');
+    raw = {};
+  }
+  const top = raw as Record<string, unknown>;
+  for (const key of Object.keys(top)) {
     if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
       problems.push(`${key}: unknown key (known keys: ${TOP_LEVEL_KEYS.join(', ')})`);
     }
   }
-  const server = collect(problems, () => validateInto(ServerConfig, raw.server, 'server'));
-  const logging = collect(problems, () => validateInto(LoggingConfig, raw.logging, 'logging'));
-  const plugins = raw.plugins ?? [];
+  const server =
+    collect(problems, () => validateInto(ServerConfig, top.server, 'server')) ?? new ServerConfig();
+  const logging =
+    collect(problems, () => validateInto(LoggingConfig, top.logging, 'logging')) ??
+    new LoggingConfig();
+  let plugins = top.plugins ?? [];
   if (!Array.isArray(plugins) || !plugins.every((p) => typeof p === 'string' && p.length > 0)) {
     problems.push('plugins: must be a list of npm package names or paths');
+    plugins = [];
   }
-  const detectors = raw.detectors === undefined ? DEFAULT_DETECTORS : raw.detectors;
-  if (!isMapping(detectors)) problems.push('detectors: must be a mapping of names to detectors');
-  else if (Object.keys(detectors).length === 0) {
+  let detectors = top.detectors === undefined ? DEFAULT_DETECTORS : top.detectors;
+  if (!isMapping(detectors)) {
+    problems.push('detectors: must be a mapping of names to detectors');
+    detectors = {};
+  } else if (Object.keys(detectors).length === 0) {
     problems.push('detectors: must name at least one detector');
   }
-  const protocols = raw.protocols ?? {};
-  if (!isMapping(protocols)) problems.push('protocols: must be a mapping of protocol names');
-  if (problems.length > 0 || !server || !logging) throw new ConfigError(problems);
+  let protocols = top.protocols ?? {};
+  if (!isMapping(protocols)) {
+    problems.push('protocols: must be a mapping of protocol names');
+    protocols = {};
+  }
   return {
     server,
     logging,
@@ -168,9 +183,12 @@ export function parseBaseConfig(raw: unknown, configDir: string): BaseConfig {
   };
 }
 
-/** Checks `detectors:` and `protocols:` against what the plugins provide. */
-export function resolveConfig(base: BaseConfig, registry: PluginRegistry): ResolvedConfig {
-  const problems: string[] = [];
+/** Checks `detectors:` and `protocols:` against what the plugins provide; problems go to `problems`. */
+export function resolveConfig(
+  base: BaseConfig,
+  registry: PluginRegistry,
+  problems: string[],
+): ResolvedConfig {
   const detectors: DetectorConfig[] = [];
   for (const [name, rawEntry] of Object.entries(base.detectors)) {
     const at = `detectors.${name}`;
@@ -211,7 +229,6 @@ export function resolveConfig(base: BaseConfig, registry: PluginRegistry): Resol
     );
     if (params) protocols[protocol.name] = params;
   }
-  if (problems.length > 0) throw new ConfigError(problems);
   return {
     server: base.server,
     logging: base.logging,

@@ -1,4 +1,5 @@
 import { Container } from 'inversify';
+import { ConfigError } from './errors.js';
 import type { ResolvedConfig } from './config.js';
 import { parseBaseConfig, resolveConfig, type BaseConfig } from './config.js';
 import { loadPlugins } from './plugin-loader.js';
@@ -21,16 +22,17 @@ export interface Assembled {
 
 /**
  * Loads the plugins' modules, checks the detectors and protocols against them and binds the core
- * services. Throws ConfigError naming the key path or plugin at fault.
+ * services. Problems, each naming the key path or plugin at fault, go to `problems`.
  */
 export async function assemble(
   base: BaseConfig,
   plugins: LoadedPlugin[],
   logger: Logger,
+  problems: string[],
 ): Promise<Assembled> {
   const container = new Container({ defaultScope: 'Singleton' });
-  const registry = await PluginRegistry.fromPlugins(container, plugins);
-  const config = resolveConfig(base, registry);
+  const registry = await PluginRegistry.fromPlugins(container, plugins, problems);
+  const config = resolveConfig(base, registry, problems);
   container.bind(ConfigToken).toConstantValue(config);
   container.bind(LoggerToken).toConstantValue(logger);
   container.bind(PluginRegistry).toConstantValue(registry);
@@ -51,7 +53,8 @@ export interface ConfigOverrides {
 
 /**
  * The whole config pipeline without opening anything: checks the plugin-independent sections,
- * loads the plugins, then checks detectors and protocols against them.
+ * loads the plugins, then checks detectors and protocols against them. Every problem of every
+ * stage is reported at once, in one ConfigError.
  */
 export async function loadConfig(
   raw: unknown,
@@ -59,11 +62,14 @@ export async function loadConfig(
   overrides: ConfigOverrides = {},
   makeLogger: (level: LogLevel) => Logger = createLogger,
 ): Promise<Assembled & { logger: Logger }> {
-  const base = parseBaseConfig(raw, configDir);
+  const problems: string[] = [];
+  const base = parseBaseConfig(raw, configDir, problems);
   if (overrides.port !== undefined) base.server.port = overrides.port;
   if (overrides.host !== undefined) base.server.host = overrides.host;
   if (overrides.logLevel !== undefined) base.logging.level = overrides.logLevel;
   const logger = makeLogger(base.logging.level);
-  const plugins = await loadPlugins(base.plugins, configDir);
-  return { ...(await assemble(base, plugins, logger)), logger };
+  const plugins = await loadPlugins(base.plugins, configDir, problems);
+  const assembled = await assemble(base, plugins, logger, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...assembled, logger };
 }

@@ -15,11 +15,14 @@ export class PluginRegistry {
 
   /**
    * Loads each plugin's ContainerModule into the container (sync or async modules alike) and
-   * collects what it bound.
+   * collects what it bound; a plugin that fails is reported in `problems` and left out.
    */
-  static async fromPlugins(container: Container, plugins: LoadedPlugin[]): Promise<PluginRegistry> {
+  static async fromPlugins(
+    container: Container,
+    plugins: LoadedPlugin[],
+    problems: string[],
+  ): Promise<PluginRegistry> {
     const registry = new PluginRegistry();
-    const problems: string[] = [];
     for (const { plugin } of plugins) {
       try {
         // loadAsync takes every way a module can be written: a block body, an arrow returning
@@ -41,7 +44,6 @@ export class PluginRegistry {
         );
       }
     }
-    if (problems.length > 0) throw new ConfigError(problems);
     return registry;
   }
 

@@ -121,6 +121,12 @@ export function validateInto<T extends object>(
 ): T {
   if (raw === undefined || raw === null) raw = {};
   if (!isMapping(raw)) throw new ConfigError([`${path || '(top level)'}: must be a mapping`]);
+  // Checked before anything copies the value: class-transformer drops `__proto__` silently and
+  // throws on `constructor`, so such keys would be accepted or crash instead of being named.
+  const forbidden = forbiddenKeyPaths(raw, path);
+  if (forbidden.length > 0) {
+    throw new ConfigError(forbidden.map((p) => `${p}: this key name is not allowed`));
+  }
   const known = knownKeys(cls);
   const problems: string[] = [];
   for (const key of Object.keys(raw)) {
@@ -135,6 +141,25 @@ export function validateInto<T extends object>(
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return instance;
+}
+
+/** Key names that address an object's prototype machinery rather than data. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Deepest nesting looked into; deeper values are data no class here declares anyway. */
+const MAX_KEY_DEPTH = 32;
+
+/** The key paths, at any depth, whose key is `__proto__`, `constructor` or `prototype`. */
+export function forbiddenKeyPaths(value: unknown, path: string, depth = 0): string[] {
+  if (depth > MAX_KEY_DEPTH || typeof value !== 'object' || value === null) return [];
+  if (Array.isArray(value)) {
+    return value.flatMap((v, i) => forbiddenKeyPaths(v, `${path}[${i}]`, depth + 1));
+  }
+  return Object.keys(value).flatMap((key) => {
+    const here = keyPath(path, key);
+    if (FORBIDDEN_KEYS.has(key)) return [here];
+    return forbiddenKeyPaths((value as Record<string, unknown>)[key], here, depth + 1);
+  });
 }
 
 function describe(error: ValidationError, path: string): string[] {

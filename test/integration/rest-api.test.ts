@@ -157,6 +157,21 @@ describe('REST liveview API', function () {
         message: /^invalid JSON in request body: /,
       },
       {
+        name: 'a __proto__ key in params (dropped silently before)',
+        path: '/liveview/startLiveView',
+        body: '{"protocol": "mjpeg", "params": {"__proto__": {"jpeg_quality": 5}}}',
+        raw: true,
+        status: 400,
+        message: 'params.__proto__: this key name is not allowed',
+      },
+      {
+        name: 'a constructor key in params (a 500 before)',
+        path: '/liveview/setStreamParams',
+        body: { protocol: 'mjpeg', params: { constructor: { x: 1 } } },
+        status: 400,
+        message: 'params.constructor: this key name is not allowed',
+      },
+      {
         name: 'a JSON array as body',
         path: '/liveview/startLiveView',
         body: [1, 2],

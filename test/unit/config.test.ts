@@ -196,6 +196,28 @@ detectors:
     });
   }
 
+  it('reports the errors of every section at once (server, plugins, detectors, protocols)', async () => {
+    const problems = await problemsOf(`
+server: { port: 70000 }
+logging: { level: loud }
+plugins: [./plugins/does-not-exist]
+detectors:
+  Camera: { type: mock, options: { width: 0 } }
+  Other: { type: nope }
+protocols:
+  mjpeg: { jpeg_quality: 101 }
+`);
+    expect(problems).to.have.length(6);
+    expect(problems[0]).to.match(/^server\.port: /);
+    expect(problems[1]).to.match(/^logging\.level: /);
+    expect(problems[2]).to.match(/^plugins\[0\]: cannot load plugin '\.\/plugins\/does-not-exist'/);
+    expect(problems.slice(3)).to.deep.equal([
+      'detectors.Camera.options.width: must be an integer between 1 and 16384',
+      "detectors.Other.type: unknown detector type 'nope' (known types: genicam, mock, v4l2)",
+      'protocols.mjpeg.jpeg_quality: must be an integer between 1 and 100',
+    ]);
+  });
+
   it('rejects YAML syntax errors with the line', async () => {
     expect(() => parseYaml('server:\n  port: [1,\n', 'bad.yaml')).to.throw(
       ConfigError,

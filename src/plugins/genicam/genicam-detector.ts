@@ -1,8 +1,8 @@
 import {
   BadRequestError,
-  BaseDetector,
   ConflictError,
   NotFoundError,
+  ReconnectingDetector,
   errorMessage,
   nowNs,
   type DetectorInfo,
@@ -35,15 +35,13 @@ interface MappedParameter {
  * every feature reachable by name, GVSP streaming with resends, and reconnection when the
  * camera comes back after vanishing.
  */
-export class GenicamDetector extends BaseDetector implements FeatureAccess {
+export class GenicamDetector extends ReconnectingDetector implements FeatureAccess {
   private camera: GenicamCamera | undefined;
   private connecting: Promise<GenicamCamera> | undefined;
   private mapped: MappedParameter[] = [];
   private specs: ParameterSpec[] = [];
   private values: Record<string, ParameterValue> = {};
-  private acquiring = false;
   private frameCounter = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private lastError: string | undefined;
 
   constructor(
@@ -51,7 +49,7 @@ export class GenicamDetector extends BaseDetector implements FeatureAccess {
     private readonly options: GenicamOptions,
     logger: Logger,
   ) {
-    super(name, 'genicam', logger);
+    super(name, 'genicam', logger, options.reconnect_ms);
     // Read the camera's features in the background so listings show them; start() reports
     // any problem, the server starts anyway.
     this.ensureCamera().catch((err) => {
@@ -83,19 +81,7 @@ export class GenicamDetector extends BaseDetector implements FeatureAccess {
     };
   }
 
-  protected async startAcquisition(): Promise<void> {
-    this.acquiring = true;
-    try {
-      await this.connectAndStream();
-    } catch (err) {
-      this.acquiring = false;
-      throw err;
-    }
-  }
-
-  protected async stopAcquisition(): Promise<void> {
-    this.acquiring = false;
-    clearTimeout(this.reconnectTimer);
+  protected async closeDevice(): Promise<void> {
     const camera = this.camera;
     if (!camera) return;
     await camera.stopStream().catch(() => undefined);
@@ -224,7 +210,11 @@ export class GenicamDetector extends BaseDetector implements FeatureAccess {
     });
     const camera = await GenicamCamera.connect(address, this.options, this.logger);
     camera.client.on('lost', (reason) => {
-      if (this.camera === camera) this.lost(reason);
+      if (this.camera !== camera) return;
+      // Drop the dead connection so the reconnect attempts start again from discovery.
+      this.camera = undefined;
+      void camera.close().catch(() => undefined);
+      this.deviceLost(reason);
     });
     await this.mapParameters(camera);
     this.camera = camera;
@@ -240,7 +230,7 @@ export class GenicamDetector extends BaseDetector implements FeatureAccess {
     return camera;
   }
 
-  private async connectAndStream(): Promise<void> {
+  protected async openDevice(): Promise<void> {
     const camera = await this.ensureCamera();
     await camera.client.takeControl();
     try {
@@ -324,27 +314,6 @@ export class GenicamDetector extends BaseDetector implements FeatureAccess {
         offsetY: f.offsetY,
       },
     });
-  }
-
-  /** The camera stopped answering: report it, then reconnect and resume until it answers. */
-  private lost(reason: string): void {
-    const camera = this.camera;
-    this.camera = undefined;
-    void camera?.close().catch(() => undefined);
-    if (!this.acquiring) return;
-    this.setState('error', `${reason}; reconnecting every ${this.options.reconnect_ms} ms`);
-    const retry = () => {
-      if (!this.acquiring) return;
-      this.connectAndStream()
-        .then(() => {
-          if (this.acquiring) this.setState('running');
-        })
-        .catch((err) => {
-          this.logger.debug({ detector: this.name, err: errorMessage(err) }, 'reconnect failed');
-          this.reconnectTimer = setTimeout(retry, this.options.reconnect_ms);
-        });
-    };
-    this.reconnectTimer = setTimeout(retry, this.options.reconnect_ms);
   }
 }
 

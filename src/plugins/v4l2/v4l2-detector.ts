@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import {
   BadRequestError,
-  BaseDetector,
+  ReconnectingDetector,
   errorMessage,
   nowNs,
   type DetectorInfo,
@@ -32,13 +32,11 @@ interface Probe {
  * A Linux video device (USB/UVC webcam, Raspberry Pi camera, capture card) through V4L2: format
  * negotiation, mmap streaming, controls as parameters, and reopening after an unplug.
  */
-export class V4l2Detector extends BaseDetector {
+export class V4l2Detector extends ReconnectingDetector {
   private device: V4l2Device | undefined;
   private probe: Probe | undefined;
   private probeError: string | undefined;
   private active: (ActiveFormat & { fps: number }) | undefined;
-  private acquiring = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly path: string;
   /** Driver timestamps are CLOCK_MONOTONIC; this turns them into wall-clock ns. */
   private readonly monotonicToEpoch = nowNs() - process.hrtime.bigint();
@@ -48,7 +46,7 @@ export class V4l2Detector extends BaseDetector {
     private readonly options: V4l2Options,
     logger: Logger,
   ) {
-    super(name, 'v4l2', logger);
+    super(name, 'v4l2', logger, options.reconnect_ms);
     this.path = devicePath(options.device);
     try {
       this.probeDevice();
@@ -84,19 +82,7 @@ export class V4l2Detector extends BaseDetector {
     };
   }
 
-  protected async startAcquisition(): Promise<void> {
-    this.acquiring = true;
-    try {
-      await this.openAndStream();
-    } catch (err) {
-      this.acquiring = false;
-      throw err;
-    }
-  }
-
-  protected async stopAcquisition(): Promise<void> {
-    this.acquiring = false;
-    clearTimeout(this.reconnectTimer);
+  protected async closeDevice(): Promise<void> {
     this.device?.close();
     this.device = undefined;
   }
@@ -256,7 +242,7 @@ export class V4l2Detector extends BaseDetector {
     return found;
   }
 
-  private async openAndStream(): Promise<void> {
+  protected async openDevice(): Promise<void> {
     if (!this.probe) this.probeDevice();
     const device = new V4l2Device(this.path);
     device.open();
@@ -297,7 +283,12 @@ export class V4l2Detector extends BaseDetector {
       try {
         captured = await device.next(POLL_MS);
       } catch (err) {
-        if (this.device === device) this.lost(err);
+        if (this.device === device) {
+          // The device vanished (unplugged): release it so the reconnect loop can reopen it.
+          device.close();
+          this.device = undefined;
+          this.deviceLost(`${this.path} stopped delivering (${errorMessage(err)})`);
+        }
         return;
       }
       if (!captured || this.device !== device) continue;
@@ -348,21 +339,5 @@ export class V4l2Detector extends BaseDetector {
       { width: a.width, height: a.height, bytesPerLine: a.bytesPerLine },
       this.options.color,
     );
-  }
-
-  /** The device vanished (unplugged): report it and try to reopen it until it answers. */
-  private lost(err: unknown): void {
-    this.device?.close();
-    this.device = undefined;
-    this.setState('error', `${this.path} stopped delivering (${errorMessage(err)}); reconnecting`);
-    const retry = () => {
-      if (!this.acquiring) return;
-      this.openAndStream()
-        .then(() => this.setState('running'))
-        .catch(() => {
-          this.reconnectTimer = setTimeout(retry, this.options.reconnect_ms);
-        });
-    };
-    this.reconnectTimer = setTimeout(retry, this.options.reconnect_ms);
   }
 }

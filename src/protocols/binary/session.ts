@@ -2,8 +2,14 @@ import type { WebSocket } from 'ws';
 import { BaseSession, type EncodedUnit } from '../../index.js';
 import type { BinaryUnit } from './worker.js';
 
-/** Bytes queued in a socket beyond which a client is treated as busy even with credit left. */
-const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes queued in a socket beyond which nothing more is written to it, credit or not: the one
+ * bound on every path that writes (frames, released pending frames, control messages).
+ */
+export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+/** Close code for a client that lets its socket fill up with control messages (RFC 6455). */
+const CLOSE_POLICY_VIOLATION = 1008;
 
 /** WebSocket close code of a normal end (RFC 6455). */
 const CLOSE_NORMAL = 1000;
@@ -41,10 +47,7 @@ export class BinarySession extends BaseSession<BinaryUnit> {
   }
 
   protected deliver(unit: EncodedUnit<BinaryUnit>): void {
-    if (
-      this.inFlight.length >= this.maxInFlight ||
-      this.socket.bufferedAmount > MAX_BUFFERED_BYTES
-    ) {
+    if (this.inFlight.length >= this.maxInFlight || this.socketFull) {
       if (this.pending) this.framesSkipped++;
       this.pending = unit;
       return;
@@ -64,10 +67,20 @@ export class BinarySession extends BaseSession<BinaryUnit> {
     this.flush();
   }
 
-  /** Sends a JSON control message. */
+  /** Sends a JSON control message; a client that stopped reading its socket is closed instead. */
   sendJson(message: Record<string, unknown>): void {
     if (this.closed) return;
+    if (this.socketFull) {
+      // Answers to a client's own requests must not pile up unread either.
+      this.close('the client does not read its socket', CLOSE_POLICY_VIOLATION);
+      return;
+    }
     this.socket.send(JSON.stringify(message));
+  }
+
+  /** True while the socket holds more unsent bytes than the bound. */
+  private get socketFull(): boolean {
+    return this.socket.bufferedAmount > MAX_BUFFERED_BYTES;
   }
 
   /** Ends the session with a WebSocket close code (default 1000) and a reason the client sees. */
@@ -83,7 +96,9 @@ export class BinarySession extends BaseSession<BinaryUnit> {
   }
 
   private flush(): void {
-    if (this.pending && this.inFlight.length < this.maxInFlight) {
+    // An acknowledgement frees a credit, not the socket: a client that acks without reading
+    // must not make the server queue without bound.
+    if (this.pending && this.inFlight.length < this.maxInFlight && !this.socketFull) {
       const unit = this.pending;
       this.pending = undefined;
       this.transmit(unit);

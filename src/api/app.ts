@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import cors from 'cors';
-import express, { type Express } from 'express';
+import express, { type Express, type Request } from 'express';
 import type { LiveViewController } from '../core/controller.js';
 import type { Logger } from '../core/logger.js';
 import type { ServerConfig } from '../core/config.js';
@@ -13,6 +13,9 @@ const WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 const PIXEL_CODE_JS = fileURLToPath(new URL('../core/pixel-code.js', import.meta.url));
 /** The binary protocol's decoder with its decompressors, bundled at build time for browsers. */
 const UC2F_DECODER_JS = fileURLToPath(new URL('../../web/uc2f-decoder.js', import.meta.url));
+
+/** WHEP endpoints (src/protocols/webrtc): express routes match paths case-insensitively. */
+const WHEP_PATH = /^\/liveview\/whep(?:[/?]|$)/i;
 
 /** Builds the express app: CORS, JSON bodies, /health, /liveview, the pages, errors. */
 export function createApp(
@@ -31,7 +34,14 @@ export function createApp(
       preflightContinue: true,
     }),
   );
-  app.use(express.json({ limit: JSON_BODY_LIMIT, strict: false }));
+  // WHEP bodies are SDP: the WHEP routes answer other types 415 themselves, JSON included.
+  app.use(
+    express.json({
+      limit: JSON_BODY_LIMIT,
+      strict: false,
+      type: (req) => !WHEP_PATH.test(req.url ?? '') && Boolean((req as Request).is('json')),
+    }),
+  );
   const startedAt = Date.now();
 
   app.get('/health', (_req, res) => {
@@ -39,7 +49,7 @@ export function createApp(
       status: 'ok',
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       detectors: Object.fromEntries(
-        controller.detectors.names.map((n) => [n, controller.detectors.detector(n).state]),
+        controller.detectors.names.map((n) => [n, controller.detectors.source(n).status]),
       ),
       streams: controller.getActiveStreams().length,
     });

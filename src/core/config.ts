@@ -48,6 +48,10 @@ export class DetectorEntry {
   @IsOptional()
   @Mapping()
   options: Record<string, unknown> = {};
+
+  /** Milliseconds without a frame before the running detector is reported stalled (default 0: max(2000, 5 frame periods)). */
+  @IntegerIn(0, 3_600_000)
+  stall_timeout_ms = 0;
 }
 
 /** Top-level keys of a config file. */
@@ -84,6 +88,8 @@ export interface DetectorConfig {
   type: string;
   /** Options validated by the type's provider. */
   options: unknown;
+  /** Milliseconds without a frame before the detector is reported stalled (0: automatic). */
+  stall_timeout_ms: number;
 }
 
 /** A config whose every section was checked against the plugins. */
@@ -212,7 +218,8 @@ export function resolveConfig(
         throw new ConfigError([`${at}.options: ${errorMessage(err)}`]);
       }
     });
-    if (options !== undefined) detectors.push({ name, type: entry.type, options });
+    if (options !== undefined)
+      detectors.push({ name, type: entry.type, options, stall_timeout_ms: entry.stall_timeout_ms });
   }
   const protocols: Record<string, StreamParams> = {};
   for (const name of Object.keys(base.protocols)) {

@@ -11,6 +11,7 @@ import { ConfigToken, LoggerToken } from './tokens.js';
 export interface DetectorListing {
   name: string;
   type: string;
+  /** The detector's state, or `stalled` while it runs without delivering frames. */
   state: string;
   error?: string;
   info: Detector['info'];
@@ -38,7 +39,10 @@ export class DetectorManager {
           logger: detectorLogger,
           configDir: config.configDir,
         });
-        this.sources.set(entry.name, new FrameSource(detector, detectorLogger));
+        this.sources.set(
+          entry.name,
+          new FrameSource(detector, detectorLogger, { stallTimeoutMs: entry.stall_timeout_ms }),
+        );
       } catch (err) {
         problems.push(`detectors.${entry.name}: cannot create detector: ${errorMessage(err)}`);
       }
@@ -79,12 +83,14 @@ export class DetectorManager {
 
   /** One detector for listings. */
   describe(name: string): DetectorListing {
-    const d = this.detector(name);
+    const source = this.source(name);
+    const d = source.detector;
+    const problem = source.problem;
     return {
       name,
       type: d.type,
-      state: d.state,
-      ...(d.error ? { error: d.error } : {}),
+      state: source.status,
+      ...(problem ? { error: problem } : {}),
       info: d.info,
       parameters: d.getParameters(),
       parameterSpecs: d.getParameterSpecs(),

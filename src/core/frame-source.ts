@@ -2,6 +2,7 @@ import type { Detector, DetectorState } from './detector.js';
 import type { Frame } from './frame.js';
 import type { Logger } from './logger.js';
 import { LatestQueue } from './latest-queue.js';
+import { StallWatch } from './stall-watch.js';
 
 /** One reader of a FrameSource: a bounded queue of the newest frames. */
 export interface FrameSubscription {
@@ -15,7 +16,15 @@ export interface FrameSubscription {
 export interface FrameSourceOptions {
   /** Milliseconds acquisition keeps running after the last reader leaves (default 1000). */
   graceMs?: number;
+  /** Milliseconds without a frame before a running detector is reported stalled (default 0: max(2000, 5 frame periods)). */
+  stallTimeoutMs?: number;
 }
+
+/** How often a running source looks for a stall, in ms. */
+const STALL_CHECK_MS = 250;
+
+/** What a source reports about its detector: its own state, or `stalled` when it is silent. */
+export type SourceState = DetectorState | 'stalled';
 
 /**
  * The one frame fan-out of a detector: acquisition runs while at least one reader is subscribed
@@ -27,6 +36,9 @@ export class FrameSource {
   private stopTimer: NodeJS.Timeout | undefined;
   private starting: Promise<void> | undefined;
   private readonly graceMs: number;
+  private readonly stall: StallWatch;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private stallReported = false;
   /** Frames received from the detector. */
   framesReceived = 0;
 
@@ -36,7 +48,28 @@ export class FrameSource {
     options: FrameSourceOptions = {},
   ) {
     this.graceMs = options.graceMs ?? 1000;
+    this.stall = new StallWatch(options.stallTimeoutMs ?? 0);
     detector.on('frame', this.onFrame);
+    detector.on('state', this.onState);
+  }
+
+  /** The detector's state, or `stalled` while it runs without delivering frames. */
+  get status(): SourceState {
+    return this.stalledForMs !== undefined ? 'stalled' : this.detector.state;
+  }
+
+  /** How long a running detector has delivered nothing, if that counts as a stall. */
+  get stalledForMs(): number | undefined {
+    return this.detector.state === 'running' ? this.stall.stalledForMs : undefined;
+  }
+
+  /** Why the source is not delivering, for listings: the detector's error or the stall. */
+  get problem(): string | undefined {
+    const stalled = this.stalledForMs;
+    if (stalled !== undefined) {
+      return `detector '${this.detector.name}' delivered no frame for ${(stalled / 1000).toFixed(1)} s (stalled; reported after ${(this.stall.timeoutMs / 1000).toFixed(1)} s without frames)`;
+    }
+    return this.detector.error;
   }
 
   /** Number of readers. */
@@ -72,6 +105,8 @@ export class FrameSource {
 
   /** Stops acquisition now and drops every reader. */
   async close(): Promise<void> {
+    this.watchStall(false);
+    this.detector.off('state', this.onState);
     clearTimeout(this.stopTimer);
     for (const s of [...this.subscriptions]) s.unsubscribe();
     clearTimeout(this.stopTimer);
@@ -100,7 +135,38 @@ export class FrameSource {
     this.stopTimer.unref();
   }
 
+  private readonly onState = (state: DetectorState): void => {
+    if (state === 'running') this.stall.started();
+    else this.stall.stopped();
+    this.watchStall(state === 'running');
+  };
+
+  /** Starts or stops the periodic look for a stall, which logs each stall and recovery once. */
+  private watchStall(on: boolean): void {
+    clearInterval(this.stallTimer);
+    this.stallTimer = undefined;
+    if (!on) {
+      this.stallReported = false;
+      return;
+    }
+    this.stallTimer = setInterval(() => {
+      const problem = this.stalledForMs !== undefined ? this.problem : undefined;
+      if (problem && !this.stallReported)
+        this.logger.warn({ detector: this.detector.name }, problem);
+      this.stallReported = problem !== undefined;
+    }, STALL_CHECK_MS);
+    this.stallTimer.unref();
+  }
+
   private readonly onFrame = (frame: Frame): void => {
+    if (this.stallReported) {
+      this.stallReported = false;
+      this.logger.info(
+        { detector: this.detector.name },
+        `detector '${this.detector.name}' delivers frames again`,
+      );
+    }
+    this.stall.frame();
     this.framesReceived++;
     for (const s of this.subscriptions) s.queue.push(frame);
   };

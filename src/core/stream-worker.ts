@@ -59,7 +59,8 @@ export interface StreamStatus {
   detectorName: string;
   protocol: string;
   params: StreamParams;
-  state: 'running' | 'error';
+  /** `stalled` while the detector runs without delivering frames. */
+  state: 'running' | 'error' | 'stalled';
   error?: string;
   startedAt: string;
   clientCount: number;
@@ -235,12 +236,13 @@ export abstract class StreamWorker<
       framesSent: s.framesSent,
       framesSkipped: s.framesSkipped,
     }));
-    const detector = this.source.detector;
+    const status = this.source.status;
+    const problem = this.source.problem;
     return {
       detectorName: this.detectorName,
       protocol: this.protocol,
-      state: detector.state === 'error' ? 'error' : 'running',
-      ...(detector.error ? { error: detector.error } : {}),
+      state: status === 'error' || status === 'stalled' ? status : 'running',
+      ...(problem ? { error: problem } : {}),
       startedAt: this.startedAt.toISOString(),
       clientCount: clients.length,
       clients,

@@ -47,6 +47,9 @@ export class MjpegProtocol implements Protocol<MjpegParams, MjpegWorker> {
           'X-Accel-Buffering': 'no',
           Connection: 'close',
         });
+        // Headers now, not with the first frame: a client of a stalled or failed camera sees
+        // the stream open (and its status) instead of a request that hangs.
+        res.flushHeaders();
         worker.addSession(new MjpegSession(res, (s) => worker.removeSession(s)));
       } finally {
         hub.release(worker);

@@ -160,6 +160,8 @@ export abstract class BaseDetector extends SafeEmitter<DetectorEvents> implement
   private currentState: DetectorState = 'idle';
   private currentError: string | undefined;
   private latest: Frame | undefined;
+  /** Counts starts and stops, so a start can tell that a stop came while it was under way. */
+  private runs = 0;
 
   constructor(
     readonly name: string,
@@ -194,19 +196,32 @@ export abstract class BaseDetector extends SafeEmitter<DetectorEvents> implement
     if (this.currentState === 'running' || this.currentState === 'starting') return;
     if (this.currentState === 'closed') throw new Error(`detector '${this.name}' is closed`);
     this.setState('starting');
+    const run = ++this.runs;
     try {
       await this.startAcquisition();
-      this.setState('running');
     } catch (err) {
-      this.setState('error', errorMessage(err));
+      if (run === this.runs) this.setState('error', errorMessage(err));
       throw err;
     }
+    if (run !== this.runs) {
+      // stop() or close() came while the device was starting: what the start opened is released
+      // and the detector stays stopped instead of saying `running`.
+      await this.stopAcquisition().catch(() => undefined);
+      throw new Error(`detector '${this.name}' was stopped while it started`);
+    }
+    this.setState('running');
   }
 
   async stop(): Promise<void> {
     if (this.currentState === 'idle' || this.currentState === 'closed') return;
+    this.runs++;
     await this.stopAcquisition();
-    this.setState('idle');
+    // A close() that ran meanwhile has the last word.
+    if (!this.isClosed()) this.setState('idle');
+  }
+
+  private isClosed(): boolean {
+    return this.currentState === 'closed';
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,8 @@ export class FakeDetector extends BaseDetector {
   starts = 0;
   stops = 0;
   failStart: Error | undefined;
+  /** When set, startAcquisition waits for it (to stop a detector in the middle of its start). */
+  startGate: Promise<void> | undefined;
   private n = 0;
   private gain = 1;
 
@@ -32,6 +34,7 @@ export class FakeDetector extends BaseDetector {
 
   protected async startAcquisition(): Promise<void> {
     this.starts++;
+    await this.startGate;
     if (this.failStart) throw this.failStart;
     this.n = 0;
   }

@@ -55,4 +55,36 @@ describe('BaseDetector', () => {
     expect(states).to.deep.equal(['starting', 'running', 'error', 'idle', 'closed']);
     expect(frames).to.deep.equal([0]);
   });
+
+  it('stop() while start() is under way: the detector stays stopped, and what the start opened is released', async () => {
+    const d = new FakeDetector();
+    let finishStart!: () => void;
+    d.startGate = new Promise<void>((resolve) => (finishStart = resolve));
+    const states: string[] = [];
+    d.on('state', (s) => states.push(s));
+    const starting = d.start().then(
+      () => 'started',
+      (e: Error) => e.message,
+    );
+    await d.stop();
+    finishStart();
+    expect(await starting).to.equal("detector 'Fake' was stopped while it started");
+    expect(d.state).to.equal('idle');
+    expect(states).to.deep.equal(['starting', 'idle']);
+    expect(d.stops).to.equal(2);
+    await d.start();
+    expect(d.state).to.equal('running');
+    await d.close();
+  });
+
+  it('close() while start() is under way ends closed, not running', async () => {
+    const d = new FakeDetector();
+    let finishStart!: () => void;
+    d.startGate = new Promise<void>((resolve) => (finishStart = resolve));
+    const starting = d.start().catch(() => undefined);
+    await d.close();
+    finishStart();
+    await starting;
+    expect(d.state).to.equal('closed');
+  });
 });

@@ -115,7 +115,7 @@ detectors:
     [
       'unknown detector key',
       'detectors: { Camera: { type: mock, option: {} } }',
-      ['detectors.Camera.option: unknown key (known keys: type, options)'],
+      ['detectors.Camera.option: unknown key (known keys: type, options, stall_timeout_ms)'],
     ],
     [
       'bad detector name',

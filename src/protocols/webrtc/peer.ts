@@ -1,6 +1,8 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   MediaStreamTrack,
   RTCPeerConnection,
+  RtcpRrPacket,
   useAbsSendTime,
   useH264,
   useNACK,
@@ -8,7 +10,11 @@ import {
   useREMB,
   useSdesMid,
   useVP8,
+  type CipherContext,
   type PeerConfig,
+  type RTCDtlsTransport,
+  type RTCRtpSender,
+  type RtcpPacket,
 } from 'werift';
 import { BadRequestError, errorMessage } from '../../index.js';
 import type { VideoCodec, WebrtcParams } from './params.js';
@@ -37,7 +43,17 @@ export function offeredVideoCodecs(sdp: string): VideoCodec[] {
   return found;
 }
 
-/** Checks an SDP offer enough to give a clear message; throws BadRequestError. */
+/** What an offer needs for ICE and DTLS to ever connect. */
+const REQUIRED_ATTRIBUTES = [
+  ['fingerprint', 'the DTLS certificate fingerprint'],
+  ['ice-ufrag', 'the ICE username fragment'],
+  ['ice-pwd', 'the ICE password'],
+] as const;
+
+/**
+ * Checks an SDP offer enough to give a clear message (SDP text, a video section, and the DTLS and
+ * ICE attributes without which it can never connect); throws BadRequestError.
+ */
 export function checkOffer(sdp: unknown): string {
   if (typeof sdp !== 'string' || !sdp.startsWith('v=0')) {
     throw new BadRequestError('malformed SDP offer: it must be SDP text starting with "v=0"');
@@ -46,6 +62,14 @@ export function checkOffer(sdp: unknown): string {
     throw new BadRequestError(
       'the SDP offer has no video section (m=video): add a video transceiver (recvonly)',
     );
+  }
+  for (const [attribute, what] of REQUIRED_ATTRIBUTES) {
+    if (!new RegExp(`^a=${attribute}:[^\\S\\r\\n]*\\S`, 'm').test(sdp)) {
+      throw new BadRequestError(
+        `the SDP offer has no a=${attribute} (${what}) at session or media level, so it could ` +
+          'never connect: send the offer of an RTCPeerConnection after setLocalDescription, unchanged',
+      );
+    }
   }
   return sdp;
 }
@@ -154,4 +178,97 @@ export function onlyCandidatesOn(sdp: string, addresses: string[]): string {
       return !m || addresses.includes(m[1]);
     })
     .join('\r\n');
+}
+
+/** How long telling a viewer goodbye may take before the peer is closed anyway. */
+const GOODBYE_TIMEOUT_MS = 1000;
+/** How long closing a peer may take before a shutdown goes on without it. */
+const CLOSE_TIMEOUT_MS = 2000;
+
+/**
+ * Tells a connected viewer that its peer closes, then closes it, so that the viewer notices at
+ * once instead of after ICE consent expires (about 30 s): an RTCP BYE for the video (RFC 3550),
+ * an SCTP ABORT that closes its data channels, and a DTLS close_notify alert (RFC 6347), each
+ * sent before the sockets close. werift's `close()` alone sends only the ABORT, and races the
+ * socket close with it.
+ */
+export async function closePeer(
+  pc: RTCPeerConnection,
+  sender: RTCRtpSender,
+  reason: string,
+): Promise<void> {
+  if (pc.connectionState === 'connected') {
+    await within(GOODBYE_TIMEOUT_MS, sayGoodbye(pc, sender, reason));
+  }
+  await within(CLOSE_TIMEOUT_MS, pc.close());
+}
+
+/** Waits for `promise` (its failure ignored), at most `ms`. */
+async function within(ms: number, promise: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([promise.catch(() => undefined), timeout]);
+  clearTimeout(timer);
+}
+
+async function sayGoodbye(pc: RTCPeerConnection, sender: RTCRtpSender, reason: string) {
+  const dtls = sender.dtlsTransport;
+  if (dtls?.state !== 'connected') return;
+  await dtls.sendRtcp([
+    new RtcpRrPacket({ ssrc: sender.ssrc, reports: [] }),
+    rtcpBye(sender.ssrc, reason),
+  ]);
+  await pc.sctpTransport?.stop();
+  // werift's UDP sends do not wait for the socket: give each a turn before the next step.
+  await nextTurn();
+  await sendCloseNotify(dtls);
+  await nextTurn();
+}
+
+/** An RTCP BYE packet (RFC 3550 section 6.6) for one source, with a reason. */
+export function rtcpBye(ssrc: number, reason: string): RtcpPacket {
+  const text = Buffer.from(reason.slice(0, 255), 'utf8').subarray(0, 255);
+  const length = 8 + (text.length > 0 ? Math.ceil((1 + text.length) / 4) * 4 : 0);
+  const packet = Buffer.alloc(length);
+  packet.writeUInt8(0x81, 0); // version 2, no padding, one source
+  packet.writeUInt8(203, 1);
+  packet.writeUInt16BE(length / 4 - 1, 2);
+  packet.writeUInt32BE(ssrc >>> 0, 4);
+  if (text.length > 0) {
+    packet.writeUInt8(text.length, 8);
+    text.copy(packet, 9);
+  }
+  // werift has no BYE class; its sendRtcp only calls serialize().
+  return { type: 203, serialize: () => packet } as unknown as RtcpPacket;
+}
+
+type DtlsRecord = Parameters<CipherContext['encryptPacket']>[0];
+
+/** Sends the DTLS close_notify alert (warning level), encrypted as every record after the handshake. */
+function sendCloseNotify(transport: RTCDtlsTransport): Promise<void> {
+  const socket = transport.dtls;
+  if (!socket) return Promise.resolve();
+  const context = socket.dtls;
+  const fragment = Buffer.from([1, 0]); // warning, close_notify
+  const record = {
+    recordLayerHeader: {
+      contentType: 21, // alert
+      protocolVersion: context.version,
+      epoch: context.epoch,
+      sequenceNumber: ++context.recordSequenceNumber,
+      contentLen: fragment.length,
+    },
+    fragment,
+  };
+  const sealed = socket.cipher.encryptPacket(record as unknown as DtlsRecord);
+  const header = Buffer.alloc(13);
+  header.writeUInt8(21, 0);
+  header.writeUInt8(context.version.major, 1);
+  header.writeUInt8(context.version.minor, 2);
+  header.writeUInt16BE(context.epoch, 3);
+  header.writeUIntBE(record.recordLayerHeader.sequenceNumber, 5, 6);
+  header.writeUInt16BE(sealed.fragment.length, 11);
+  return socket.transport.send(Buffer.concat([header, sealed.fragment]));
 }

@@ -1,3 +1,4 @@
+import { validateHeaderValue } from 'node:http';
 import express, { type Request, type Router } from 'express';
 import {
   BadRequestError,
@@ -52,6 +53,8 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
     'WebRTC video (VP8 or H.264, encoded once per stream) with a metadata data channel; WHEP';
   readonly paramsClass = WebrtcParams;
   private readonly whepSessions = new Map<string, WhepSession>();
+  /** Every viewer until its peer is closed (both signalings), so that `close()` can wait for it. */
+  private readonly liveViewers = new Set<WebrtcViewer>();
 
   createWorker(context: WorkerContext<WebrtcParams>): WebrtcWorker {
     return new WebrtcWorker(context);
@@ -64,8 +67,8 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
   registerRoutes(router: Router, hub: StreamHub<WebrtcWorker>): void {
     router.post('/webrtc_offer', async (req, res) => {
       const body = parseOffer(req.body);
-      const { viewer } = await this.connect(hub, body.detectorName, body.sdp, req);
-      res.json({ status: 'success', sdp: viewer.answer, type: 'answer' });
+      const { answer } = await this.connect(hub, body.detectorName, body.sdp, req);
+      res.json({ status: 'success', sdp: answer, type: 'answer' });
     });
 
     router.options('/whep/:detector', (_req, res) => {
@@ -76,17 +79,27 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
     router.post('/whep/:detector', readText, async (req, res) => {
       requireType(req, SDP);
       const detectorName = req.params.detector as string;
-      const { viewer, worker } = await this.connect(hub, detectorName, checkOffer(req.body), req);
-      const resourceId = viewer.viewer.resourceId;
-      this.whepSessions.set(resourceId, { viewer: viewer.viewer, worker, detectorName });
-      const location = `/liveview/whep/${encodeURIComponent(worker.detectorName)}/${resourceId}`;
+      // Everything that can fail happens before the viewer is added: a failed POST leaves no
+      // viewer, no session and no header of a success behind.
+      let links: string[] = [];
+      const { viewer, answer, worker } = await this.connect(
+        hub,
+        detectorName,
+        checkOffer(req.body),
+        req,
+        (w) => {
+          links = iceServerLinks(w.params);
+          for (const link of links) checkHeader('Link', link);
+        },
+      );
+      const location = `/liveview/whep/${encodeURIComponent(worker.detectorName)}/${viewer.resourceId}`;
+      this.whepSessions.set(viewer.resourceId, { viewer, worker, detectorName });
       res.status(201);
       res.setHeader('Content-Type', SDP);
       res.setHeader('Location', location);
-      res.setHeader('ETag', `"${resourceId}"`);
-      const links = iceServerLinks(worker.params);
+      res.setHeader('ETag', `"${viewer.resourceId}"`);
       if (links.length > 0) res.setHeader('Link', links);
-      res.send(viewer.answer);
+      res.send(answer);
     });
 
     router.patch('/whep/:detector/:session', readText, async (req, res) => {
@@ -113,9 +126,12 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
     });
   }
 
+  /** Closes every viewer left and waits until each was told (see closePeer) and its peer closed. */
   async close(): Promise<void> {
-    for (const s of this.whepSessions.values()) s.viewer.close('server stopping');
+    const viewers = [...this.liveViewers];
+    for (const v of viewers) v.close('server stopping');
     this.whepSessions.clear();
+    await Promise.all(viewers.map((v) => v.released));
   }
 
   private session(req: Request): WhepSession {
@@ -127,16 +143,21 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
     return session;
   }
 
-  /** Ensures the stream (on demand), answers the offer and adds the viewer. */
+  /**
+   * Ensures the stream (on demand), runs `prepare` (what else can fail, before any peer exists),
+   * answers the offer and adds the viewer; nothing is left behind if any step throws.
+   */
   private async connect(
     hub: StreamHub<WebrtcWorker>,
     detectorName: string | undefined,
     sdp: string,
     req: Request,
-  ): Promise<{ viewer: { viewer: WebrtcViewer; answer: string }; worker: WebrtcWorker }> {
+    prepare?: (worker: WebrtcWorker) => void,
+  ): Promise<{ viewer: WebrtcViewer; answer: string; worker: WebrtcWorker }> {
     checkOffer(sdp);
     const worker = await hub.ensure(detectorName);
     try {
+      prepare?.(worker);
       const peer = await answerOffer(sdp, worker.params);
       const viewer: WebrtcViewer = new WebrtcViewer(
         peer.pc,
@@ -153,12 +174,14 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
           },
         },
       );
+      this.liveViewers.add(viewer);
+      void viewer.released.then(() => this.liveViewers.delete(viewer));
       if (!worker.running) {
         viewer.close('stream stopped');
         throw new LiveViewError('the stream stopped while the viewer connected; try again', 503);
       }
       worker.addViewer(viewer);
-      return { viewer: { viewer, answer: peer.answer }, worker };
+      return { viewer, answer: peer.answer, worker };
     } finally {
       hub.release(worker);
     }
@@ -179,6 +202,18 @@ function requireType(req: Request, type: string): void {
     throw new LiveViewError(
       `WHEP needs Content-Type: ${type} (got ${req.get('content-type') ?? 'none'})`,
       415,
+    );
+  }
+}
+
+/** Throws (500, naming the header) if a value cannot be sent as an HTTP header. */
+function checkHeader(name: string, value: string): void {
+  try {
+    validateHeaderValue(name, value);
+  } catch (err) {
+    throw new LiveViewError(
+      `cannot answer: the stream's ICE servers do not fit in a ${name} header (${(err as Error).message}); fix stun_servers/turn_servers`,
+      500,
     );
   }
 }

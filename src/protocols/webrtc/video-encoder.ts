@@ -19,6 +19,9 @@ import type { VideoCodec } from './params.js';
 // FFmpeg's banner lines (encoder versions, CPU flags) are noise in a server's output.
 Log.setLevel(AV_LOG_ERROR);
 
+/** The encoder's own keyframe interval, in frames (the stream's keyframe_interval_ms rules). */
+const ENCODER_GOP_FRAMES = 100_000;
+
 /** How many encoders exist right now (tests check that viewers share one). */
 export let liveEncoders = 0;
 
@@ -166,7 +169,9 @@ export class VideoEncoder {
     ctx.pixelFormat = AV_PIX_FMT_YUV420P;
     ctx.timeBase = new Rational(1, 90000);
     ctx.framerate = new Rational(30, 1);
-    ctx.gopSize = 300; // a periodic keyframe heals what NACK could not; viewers ask for more
+    // The stream forces keyframes on demand and every keyframe_interval_ms (at most 60 s): the
+    // encoder's own interval is only a backstop far beyond that at any usual frame rate.
+    ctx.gopSize = ENCODER_GOP_FRAMES;
     ctx.maxBFrames = 0;
     ctx.threadCount = 1;
     setRate(ctx, bitrate);

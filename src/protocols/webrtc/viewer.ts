@@ -11,6 +11,7 @@ import {
 } from 'werift';
 import { BaseSession, type EncodedUnit } from '../../index.js';
 import type { VideoCodec } from './params.js';
+import { closePeer } from './peer.js';
 import type { VideoUnit } from './video-unit.js';
 
 /** A viewer that sent no RTCP for this long has vanished (browsers report about every second). */
@@ -26,7 +27,10 @@ export interface ViewerHooks {
 
 /**
  * One WebRTC viewer: its peer connection, its track and its own RTP sequence numbers. The
- * stream's packets are shared; only the header is rewritten here. A viewer starts on a keyframe.
+ * stream's packets are shared; only the header is rewritten here. A viewer starts on a keyframe:
+ * one is asked for when it connects, again at most every 500 ms until its first RTCP report on
+ * our video shows it decrypts, and once more then (a keyframe that arrived before the viewer's
+ * SRTP was ready is lost, and not every viewer asks for another).
  */
 export class WebrtcViewer extends BaseSession<VideoUnit> {
   /** Unguessable id of the viewer's WHEP session resource; never listed (`id` is what listings show). */
@@ -37,6 +41,11 @@ export class WebrtcViewer extends BaseSession<VideoUnit> {
   private waitingForKeyframe = true;
   private metadataChannel: RTCDataChannel | undefined;
   private lastRtcpAt = Date.now();
+  private connectedAt: number | undefined;
+  /** True once the viewer reported on our video (RTCP RR/SR): it decrypts what we send. */
+  private reported = false;
+  private readonly peerClosed: Promise<void>;
+  private resolvePeerClosed: () => void = () => undefined;
   private readonly watchdog: NodeJS.Timeout;
 
   constructor(
@@ -49,6 +58,9 @@ export class WebrtcViewer extends BaseSession<VideoUnit> {
     private readonly hooks: ViewerHooks,
   ) {
     super('webrtc', remote, () => hooks.closed());
+    this.peerClosed = new Promise((resolve) => {
+      this.resolvePeerClosed = resolve;
+    });
     sender.onPictureLossIndication.subscribe(() => this.onKeyframeRequest());
     sender.onRtcp.subscribe((rtcp) => this.onRtcp(rtcp, false));
     // werift routes a viewer's feedback by its sender SSRC, which may land on our receiver.
@@ -60,6 +72,7 @@ export class WebrtcViewer extends BaseSession<VideoUnit> {
       if (state === 'failed' || state === 'closed') this.close(`peer ${state}`);
       if (state === 'connected') {
         this.lastRtcpAt = Date.now();
+        this.connectedAt = Date.now();
         // The first frame this viewer can use is a keyframe: ask for one now, not at the next PLI.
         this.hooks.requestKeyframe(this.codec, true);
       }
@@ -68,6 +81,16 @@ export class WebrtcViewer extends BaseSession<VideoUnit> {
       if (Date.now() - this.lastRtcpAt > VIEWER_SILENCE_MS) this.close('viewer silent');
     }, 1000);
     this.watchdog.unref();
+  }
+
+  /** Resolves once the peer is closed after `close()`, the viewer told (RTCP BYE, close_notify). */
+  get released(): Promise<void> {
+    return this.peerClosed;
+  }
+
+  /** True once the viewer's RTCP showed that it receives and decrypts our video. */
+  get confirmed(): boolean {
+    return this.reported;
   }
 
   /** The bandwidth the viewer reported (REMB), in bit/s; 0 if none yet. */
@@ -79,6 +102,15 @@ export class WebrtcViewer extends BaseSession<VideoUnit> {
     if (this.pc.connectionState !== 'connected') return;
     const video = unit.data.video[this.codec];
     if (!video) return;
+    // Until the viewer reports, it may have lost what it got before it could decrypt: keep a
+    // keyframe coming (rate-limited by the stream) for as long as a viewer may take to report.
+    if (
+      !this.reported &&
+      this.connectedAt !== undefined &&
+      Date.now() - this.connectedAt < VIEWER_SILENCE_MS
+    ) {
+      this.hooks.requestKeyframe(this.codec, false);
+    }
     if (this.waitingForKeyframe) {
       if (!video.keyframe) {
         this.framesSkipped++;
@@ -95,13 +127,20 @@ export class WebrtcViewer extends BaseSession<VideoUnit> {
     if (this.metadataChannel?.readyState === 'open') this.metadataChannel.send(unit.data.metadata);
   }
 
-  protected release(): void {
+  protected release(reason: string): void {
     clearInterval(this.watchdog);
-    void this.pc.close().catch(() => undefined);
+    void closePeer(this.pc, this.sender, reason).then(this.resolvePeerClosed);
   }
 
   private onRtcp(rtcp: RtcpPacket, viaReceiver: boolean): void {
     this.lastRtcpAt = Date.now();
+    if (!this.reported && (rtcp.type === 200 || rtcp.type === 201)) {
+      if (rtcp.reports.some((r) => r.ssrc === this.sender.ssrc)) {
+        this.reported = true;
+        // Sent after the viewer surely decrypts: this keyframe arrives whole (or NACK heals it).
+        this.hooks.requestKeyframe(this.codec, true);
+      }
+    }
     if (rtcp.type !== 206) return;
     const count = (rtcp as { feedback?: { count?: number } }).feedback?.count;
     // FIR (4) always; PLI (1) only when it missed the sender, which has its own event for it.

@@ -89,11 +89,13 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcVi
     }
   }
 
+  /** Stops the stream; resolves once every viewer was told goodbye and its peer is closed. */
   override async stop(reason?: string): Promise<void> {
+    const viewers = this.viewers;
     await super.stop(reason);
     const states = [...this.codecs.values()];
     this.codecs.clear();
-    await Promise.all(states.map((s) => s.encoder.close()));
+    await Promise.all([...states.map((s) => s.encoder.close()), ...viewers.map((v) => v.released)]);
   }
 
   override updateParams(params: WebrtcParams): void {
@@ -109,7 +111,7 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcVi
     const ts90k = Number((frame.timestamp * 9n) / 100_000n);
     const states = [...this.codecs.entries()];
     const encoded = await Promise.all(
-      states.map(([codec, state]) => this.encodeOne(codec, state, picture, ts90k)),
+      states.map(([codec, state]) => this.encodeOne(codec, state, picture, ts90k, params)),
     );
     const video: VideoUnit['video'] = {};
     for (const v of encoded) if (v) video[v.codec] = v;
@@ -137,8 +139,11 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcVi
     state: CodecState,
     picture: I420Picture,
     ts90k: number,
+    params: WebrtcParams,
   ): Promise<EncodedVideo | undefined> {
-    const keyframe = state.keyframeDue;
+    // Asked for, or the periodic one: a viewer that never asks still gets a picture in time.
+    const keyframe =
+      state.keyframeDue || performance.now() - state.lastKeyframeAt >= params.keyframe_interval_ms;
     state.keyframeDue = false;
     const packets = await state.encoder.encode(picture, ts90k, keyframe, state.bitrate);
     if (packets.length === 0) return undefined;

@@ -5,20 +5,26 @@ import { BadRequestError, NotFoundError } from '../core/errors.js';
 import { isMapping } from '../core/validation.js';
 import type { Logger } from '../core/logger.js';
 import { runProtocolHook } from './plugin-hooks.js';
-import { SetStreamParamsBody, StartLiveViewBody, StopLiveViewBody, parseBody } from './requests.js';
+import {
+  SetStreamParamsBody,
+  StartLiveViewBody,
+  StopLiveViewBody,
+  jsonBody,
+  parseBody,
+} from './requests.js';
 
 /** The REST liveview API (ImSwitch's names) plus every protocol's own routes, under /liveview. */
 export function liveviewRouter(controller: LiveViewController, logger: Logger): Router {
   const router = Router();
 
   router.post('/startLiveView', async (req, res) => {
-    const body = parseBody(StartLiveViewBody, req.body);
+    const body = parseBody(StartLiveViewBody, jsonBody(req));
     const result = await controller.startLiveView(body);
     res.json({ status: 'success', ...result });
   });
 
   router.post('/stopLiveView', async (req, res) => {
-    const body = parseBody(StopLiveViewBody, req.body ?? {});
+    const body = parseBody(StopLiveViewBody, jsonBody(req));
     const detectorName = controller.detectorName(body.detectorName);
     const stopped = await controller.stopLiveView(body);
     res.json({ status: 'success', detectorName, stopped });
@@ -29,7 +35,7 @@ export function liveviewRouter(controller: LiveViewController, logger: Logger): 
   });
 
   router.post('/setStreamParams', (req, res) => {
-    const body = parseBody(SetStreamParamsBody, req.body);
+    const body = parseBody(SetStreamParamsBody, jsonBody(req));
     const params = controller.setStreamParams(body.protocol, body.params);
     res.json({ status: 'success', protocol: body.protocol, params });
   });
@@ -68,10 +74,11 @@ export function liveviewRouter(controller: LiveViewController, logger: Logger): 
 
   router.post('/detectors/:name/parameters', async (req, res) => {
     const detector = controller.detectors.detector(req.params.name);
-    if (!isMapping(req.body)) {
+    const values = jsonBody(req);
+    if (!isMapping(values)) {
       throw new BadRequestError('request body must be a JSON object of parameter names to values');
     }
-    const parameters = await detector.setParameters(req.body);
+    const parameters = await detector.setParameters(values);
     res.json({ status: 'success', detectorName: detector.name, parameters });
   });
 
@@ -83,7 +90,7 @@ export function liveviewRouter(controller: LiveViewController, logger: Logger): 
 
   const setFeature = async (req: Request, res: Response) => {
     const detector = featureDetector(controller, req.params.name as string);
-    const body: unknown = req.body;
+    const body = jsonBody(req);
     if (!isMapping(body) || !('value' in body))
       throw new BadRequestError(
         'request body must be a JSON object {"value": …} (for a Command: {"value": true})',

@@ -1,5 +1,6 @@
 import { IsOptional } from 'class-validator';
-import { BadRequestError, ConfigError } from '../core/errors.js';
+import type { Request } from 'express';
+import { BadRequestError, ConfigError, LiveViewError } from '../core/errors.js';
 import { Mapping, Text, type ValidatedClass, isMapping, validateInto } from '../core/validation.js';
 
 /** Body of POST /liveview/startLiveView. */
@@ -52,4 +53,22 @@ export function parseBody<T extends object>(cls: ValidatedClass<T>, body: unknow
     if (err instanceof ConfigError) throw new BadRequestError(err.problems.join('; '));
     throw err;
   }
+}
+
+/**
+ * The JSON body of a request: `{}` when there is none at all, 415 when there is one in another
+ * type (an unparsed text or form body must not read as "no body", e.g. stop everything).
+ */
+export function jsonBody(req: Request): unknown {
+  const length = req.headers['content-length'];
+  const hasBody =
+    (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) return {};
+  if (!req.is('application/json')) {
+    throw new LiveViewError(
+      `request body must be JSON: send Content-Type: application/json (got ${req.get('content-type') ?? 'none'})`,
+      415,
+    );
+  }
+  return req.body;
 }

@@ -116,7 +116,12 @@ export function parseYaml(text: string, source: string): unknown {
       doc.errors.map((e) => `${source}: YAML syntax error: ${e.message.split('\n')[0]}`),
     );
   }
-  return doc.toJS() ?? {};
+  try {
+    // Aliases are resolved here: an unknown one, or an alias bomb, throws from toJS.
+    return doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    throw new ConfigError([`${source}: YAML error: ${errorMessage(err)}`]);
+  }
 }
 
 /** Reads a config file (a missing or unreadable file is a ConfigError). */

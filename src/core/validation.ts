@@ -121,21 +121,31 @@ export function validateInto<T extends object>(
 ): T {
   if (raw === undefined || raw === null) raw = {};
   if (!isMapping(raw)) throw new ConfigError([`${path || '(top level)'}: must be a mapping`]);
-  // Checked before anything copies the value: class-transformer drops `__proto__` silently and
-  // throws on `constructor`, so such keys would be accepted or crash instead of being named.
-  const forbidden = forbiddenKeyPaths(raw, path);
-  if (forbidden.length > 0) {
-    throw new ConfigError(forbidden.map((p) => `${p}: this key name is not allowed`));
-  }
   const known = knownKeys(cls);
   const problems: string[] = [];
+  const accepted: Record<string, unknown> = {};
+  let unsafe = false;
   for (const key of Object.keys(raw)) {
-    if (!known.includes(key)) {
-      problems.push(`${keyPath(path, key)}: unknown key (known keys: ${known.join(', ')})`);
+    const here = keyPath(path, key);
+    if (FORBIDDEN_KEYS.has(key)) {
+      problems.push(`${here}: this key name is not allowed`);
+      unsafe = true;
+    } else if (!known.includes(key)) {
+      problems.push(`${here}: unknown key (known keys: ${known.join(', ')})`);
+    } else {
+      // Checked before anything copies the value: class-transformer drops `__proto__`
+      // silently, throws on `constructor` and recurses without limit.
+      const structure = unsafeStructure(raw[key], here, 1);
+      problems.push(...structure);
+      unsafe ||= structure.length > 0;
+      accepted[key] = raw[key];
     }
   }
-  const merged = { ...(base ?? {}), ...raw };
+  if (unsafe) throw new ConfigError(problems);
+  // Unknown keys are reported, never copied: their values are not checked for safety.
+  const merged = { ...(base ?? {}), ...accepted };
   const instance = plainToInstance(cls, merged, { exposeDefaultValues: true });
+  keepPlainMappings(instance, accepted);
   for (const error of validateSync(instance, { forbidUnknownValues: false })) {
     problems.push(...describe(error, path));
   }
@@ -146,20 +156,40 @@ export function validateInto<T extends object>(
 /** Key names that address an object's prototype machinery rather than data. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Deepest nesting looked into; deeper values are data no class here declares anyway. */
-const MAX_KEY_DEPTH = 32;
+/** Deepest nesting accepted in a checked value; nothing liveview reads nests more than a few levels. */
+export const MAX_NESTING = 32;
 
-/** The key paths, at any depth, whose key is `__proto__`, `constructor` or `prototype`. */
-export function forbiddenKeyPaths(value: unknown, path: string, depth = 0): string[] {
-  if (depth > MAX_KEY_DEPTH || typeof value !== 'object' || value === null) return [];
+/**
+ * What makes a value unsafe to hand to class-transformer, as `key.path: problem` lines: keys
+ * named `__proto__`, `constructor` or `prototype` at any depth, and nesting deeper than
+ * MAX_NESTING (which also stops at a cycle, e.g. a YAML anchor that contains itself).
+ */
+export function unsafeStructure(value: unknown, path: string, depth = 0): string[] {
+  if (typeof value !== 'object' || value === null) return [];
+  if (depth >= MAX_NESTING)
+    return [`${path || '(top level)'}: nested deeper than ${MAX_NESTING} levels`];
   if (Array.isArray(value)) {
-    return value.flatMap((v, i) => forbiddenKeyPaths(v, `${path}[${i}]`, depth + 1));
+    return value.flatMap((v, i) => unsafeStructure(v, `${path}[${i}]`, depth + 1));
   }
   return Object.keys(value).flatMap((key) => {
     const here = keyPath(path, key);
-    if (FORBIDDEN_KEYS.has(key)) return [here];
-    return forbiddenKeyPaths((value as Record<string, unknown>)[key], here, depth + 1);
+    if (FORBIDDEN_KEYS.has(key)) return [`${here}: this key name is not allowed`];
+    return unsafeStructure((value as Record<string, unknown>)[key], here, depth + 1);
   });
+}
+
+/**
+ * Puts back the raw mappings that class-transformer copied into plain objects: it drops keys named
+ * like Object.prototype members (`valueOf`, `toString`…), which would make an unknown key in a
+ * nested mapping (request params) vanish instead of being refused where it is checked.
+ */
+function keepPlainMappings(instance: object, raw: Record<string, unknown>): void {
+  const target = instance as Record<string, unknown>;
+  for (const [key, value] of Object.entries(raw)) {
+    const copied = target[key];
+    if (isMapping(value) && isMapping(copied) && Object.getPrototypeOf(copied) === Object.prototype)
+      target[key] = value;
+  }
 }
 
 function describe(error: ValidationError, path: string): string[] {

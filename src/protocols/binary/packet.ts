@@ -185,7 +185,13 @@ export function parsePacket(bytes: Uint8Array): ParsedPacket {
     TRAILER_MAGIC.every((b, i) => bytes[end + i] === b)
   ) {
     frameNumber = Number(view.getBigUint64(end + 4, true));
-    compression = COMPRESSIONS[view.getUint8(end + 12)];
+    const code = view.getUint8(end + 12);
+    compression = COMPRESSIONS[code];
+    // A decoder must not guess: an unknown algorithm is an error, not "the last one announced".
+    if (compression === undefined)
+      throw new RangeError(
+        `UC2F trailer: unknown compression code ${code} (known: 0..${COMPRESSIONS.length - 1})`,
+      );
   }
   return {
     version,

@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
 import { IsOptional, ValidateBy, ValidateNested, type ValidationOptions } from 'class-validator';
 import { Type } from 'class-transformer';
-import { IntegerIn, OneOf, StreamParams, TextList } from '../../index.js';
+import { IntegerIn, OneOf, StreamParams, TextList, isMapping } from '../../index.js';
 
 /** Video codecs liveview encodes for WebRTC. */
 export const VIDEO_CODECS = ['VP8', 'H264'] as const;
@@ -147,7 +147,8 @@ export class WebrtcParams extends StreamParams {
   @ValidateBy({
     name: 'turnServerList',
     validator: {
-      validate: (v) => Array.isArray(v),
+      // Each element a mapping: a list element ([[]]) would pass the nested check and break ICE.
+      validate: (v) => Array.isArray(v) && v.every((e) => isMapping(e)),
       defaultMessage: () => 'must be a list of {urls, username, credential} mappings',
     },
   })

@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.js';
 import type { ServerConfig } from '../core/config.js';
 import { JSON_BODY_LIMIT, errorHandler, notFoundHandler } from './errors.js';
 import { liveviewRouter } from './liveview-routes.js';
+import { createMetricsRegistry, metricsHandler } from './metrics.js';
 
 /** Folder of the browser pages. */
 const WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
@@ -17,7 +18,7 @@ const UC2F_DECODER_JS = fileURLToPath(new URL('../../web/uc2f-decoder.js', impor
 /** WHEP endpoints (src/protocols/webrtc): express routes match paths case-insensitively. */
 const WHEP_PATH = /^\/liveview\/whep(?:[/?]|$)/i;
 
-/** Builds the express app: CORS, JSON bodies, /health, /liveview, the pages, errors. */
+/** Builds the express app: CORS, JSON bodies, /health, /metrics, /liveview, the pages, errors. */
 export function createApp(
   controller: LiveViewController,
   server: ServerConfig,
@@ -54,6 +55,8 @@ export function createApp(
       streams: controller.getActiveStreams().length,
     });
   });
+  // Prometheus scrapes; one registry per server. To be role-protected once authentication exists.
+  app.get('/metrics', metricsHandler(createMetricsRegistry(controller)));
   app.use('/liveview', liveviewRouter(controller, logger));
   app.get('/lib/pixel-code.js', (_req, res) => {
     res.type('application/javascript').sendFile(PIXEL_CODE_JS);

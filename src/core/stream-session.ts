@@ -29,6 +29,8 @@ export abstract class BaseSession<U> implements StreamSession<U> {
   framesSent = 0;
   /** Units skipped because this client was not ready. */
   framesSkipped = 0;
+  /** Bytes handed to this client's transport (the protocol counts them where it sends). */
+  bytesSent = 0;
   private isClosed = false;
 
   constructor(

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { DisplayFrame, Frame } from './frame.js';
-import type { FrameSource, FrameSubscription } from './frame-source.js';
+import { nowNs, type DisplayFrame, type Frame } from './frame.js';
+import { StreamTotals, type FrameSource, type FrameSubscription } from './frame-source.js';
 import type { Logger } from './logger.js';
 import { normalize } from './normalize.js';
 import { subsample } from './subsample.js';
@@ -34,6 +34,8 @@ export interface StreamSession<U> {
   readonly framesSent: number;
   /** Units skipped because this client was not ready (too slow). */
   readonly framesSkipped: number;
+  /** Bytes handed to this client's transport (`BaseSession` counts them; optional for others). */
+  readonly bytesSent?: number;
   /** Delivers a unit, or skips it if the client is still busy with an earlier one. Never blocks. */
   send(unit: EncodedUnit<U>): void;
   /** Ends the session; idempotent. */
@@ -64,9 +66,17 @@ export interface StreamStatus {
   error?: string;
   startedAt: string;
   clientCount: number;
-  clients: { id: string; remote: string; framesSent: number; framesSkipped: number }[];
+  clients: {
+    id: string;
+    remote: string;
+    framesSent: number;
+    framesSkipped: number;
+    bytesSent: number;
+  }[];
   framesEncoded: number;
   framesSent: number;
+  /** Bytes sent to the connected clients. */
+  bytesSent: number;
   framesDropped: number;
   framesSkipped: number;
   encodeErrors: number;
@@ -96,12 +106,16 @@ export abstract class StreamWorker<
   private waiters: { resolve: (u: EncodedUnit<U>) => void; reject: (e: Error) => void }[] = [];
   private stopped = false;
   private readonly stopSignal = new AbortController();
+  /** Aborted (and replaced) on every params change, to wake a throttle wait. */
+  private paramsChanged = new AbortController();
   private loop: Promise<void> | undefined;
   private throttled = 0;
   private encodeTimes: number[] = [];
   private lastEncodeError = 0;
   private idleListener: (() => void) | undefined;
   private readonly slowReaders: SlowReaderReport;
+  /** The timings, and the counts of the sessions that left; `totals()` adds the rest. */
+  private readonly history = new StreamTotals();
   /** Frames encoded. */
   framesEncoded = 0;
   /** Encodes that failed. */
@@ -150,15 +164,20 @@ export abstract class StreamWorker<
     this.slowReaders.close();
     this.subscription?.unsubscribe();
     for (const s of [...this.sessionSet]) s.close(reason);
+    for (const s of this.sessionSet) this.countDeparted(s);
     this.sessionSet.clear();
     for (const w of this.waiters) w.reject(new LiveViewError(reason, 503));
     this.waiters = [];
+    // Synchronously, in the call that ends the stream: /metrics never misses what it did.
+    if (this.subscription) this.source.addStoppedStream(this.protocol, this.totals());
     await this.loop;
   }
 
   /** Applies new params live; connected sessions stay. Subclasses extend it to retune encoders. */
   updateParams(params: P): void {
     this.currentParams = params;
+    this.paramsChanged.abort();
+    this.paramsChanged = new AbortController();
   }
 
   /** Adds a client. */
@@ -176,9 +195,34 @@ export abstract class StreamWorker<
     // Only addSession, typed S, adds to the set: a session found in it is an S.
     const known = session as S;
     if (!this.sessionSet.delete(known)) return;
+    this.countDeparted(known);
     this.slowReaders.forget(known);
     this.sessionRemoved(known);
     if (this.sessionSet.size === 0) this.idleListener?.();
+  }
+
+  /** Keeps the counts of a session that leaves in the stream's totals. */
+  private countDeparted(session: StreamSession<U>): void {
+    this.history.framesSent += session.framesSent;
+    this.history.framesSkipped += session.framesSkipped;
+    this.history.bytesSent += session.bytesSent ?? 0;
+  }
+
+  /**
+   * Everything this stream did since it started, its current and departed sessions included
+   * (for /metrics; counts only grow while the stream runs).
+   */
+  totals(): StreamTotals {
+    const totals = new StreamTotals().add(this.history);
+    totals.framesEncoded = this.framesEncoded;
+    totals.encodeErrors = this.encodeErrors;
+    totals.framesDropped = this.framesDropped;
+    for (const s of this.sessionSet) {
+      totals.framesSent += s.framesSent;
+      totals.framesSkipped += s.framesSkipped;
+      totals.bytesSent += s.bytesSent ?? 0;
+    }
+    return totals;
   }
 
   /** Called once for each session that left; subclasses release what it used. */
@@ -235,6 +279,7 @@ export abstract class StreamWorker<
       remote: s.remote,
       framesSent: s.framesSent,
       framesSkipped: s.framesSkipped,
+      bytesSent: s.bytesSent ?? 0,
     }));
     const status = this.source.status;
     const problem = this.source.problem;
@@ -248,6 +293,7 @@ export abstract class StreamWorker<
       clients,
       framesEncoded: this.framesEncoded,
       framesSent: clients.reduce((n, c) => n + c.framesSent, 0),
+      bytesSent: clients.reduce((n, c) => n + c.bytesSent, 0),
       framesDropped: this.framesDropped,
       framesSkipped: clients.reduce((n, c) => n + c.framesSkipped, 0),
       encodeErrors: this.encodeErrors,
@@ -279,15 +325,23 @@ export abstract class StreamWorker<
       let frame = await queue.next();
       if (!frame || this.stopped) return;
       if (!this.wantsFrames()) continue;
-      const wait = lastEncode + this.currentParams.throttle_ms - performance.now();
-      if (wait > 0) {
-        // Frames that arrive while we wait for the throttle are skipped on purpose, not dropped.
-        const droppedBefore = queue.dropped;
+      // Frames that arrive while we wait for the throttle are skipped on purpose, not dropped.
+      const droppedBefore = queue.dropped;
+      let wait: number;
+      let waited = false;
+      // Recomputed after a params change wakes the wait: a shorter throttle applies at once.
+      while ((wait = lastEncode + this.currentParams.throttle_ms - performance.now()) > 0) {
+        waited = true;
+        const paramsChanged = this.paramsChanged.signal;
         try {
-          await delay(wait, undefined, { signal: this.stopSignal.signal });
+          await delay(wait, undefined, {
+            signal: AbortSignal.any([this.stopSignal.signal, paramsChanged]),
+          });
         } catch {
-          return;
+          if (this.stopped) return;
         }
+      }
+      if (waited) {
         const newer = queue.takeNewest();
         this.throttled += queue.dropped - droppedBefore;
         if (newer) frame = newer;
@@ -299,6 +353,7 @@ export abstract class StreamWorker<
 
   private async encodeAndSend(frame: Frame): Promise<void> {
     let unit: EncodedUnit<U>;
+    const began = performance.now();
     try {
       unit = await this.encode(frame, this.currentParams);
     } catch (err) {
@@ -315,8 +370,13 @@ export abstract class StreamWorker<
     this.framesEncoded++;
     this.latestUnit = unit;
     const now = performance.now();
+    this.history.encodeSeconds.observe((now - began) / 1000);
     this.encodeTimes.push(now);
     if (this.encodeTimes.length > 256) this.encodeTimes = this.encodeTimes.slice(-128);
+    // Capture → hand-over, on the clock of capture times (nowNs); a unit without one is not timed.
+    if (unit.timestamp > 0n) {
+      this.history.latencySeconds.observe(Math.max(0, Number(nowNs() - unit.timestamp) / 1e9));
+    }
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.resolve(unit);

@@ -116,6 +116,7 @@ export class BinarySession extends BaseSession<BinaryUnit> {
     }
     this.inFlight.push(unit.frameNumber);
     this.socket.send(unit.data.packet, { binary: true });
+    this.bytesSent += unit.data.packet.length;
     this.framesSent++;
   }
 }

@@ -36,6 +36,7 @@ export class MjpegSession extends BaseSession<MjpegPart> {
     this.res.write(unit.data.jpeg);
     this.res.write(PART_TRAILER);
     this.res.uncork();
+    this.bytesSent += unit.data.head.length + unit.data.jpeg.length + PART_TRAILER.length;
     this.framesSent++;
   }
 

@@ -122,6 +122,7 @@ export class WebrtcViewer extends BaseSession<VideoUnit> {
       const header = new RtpHeader({ ...packet.header, sequenceNumber: this.sequence });
       this.sequence = (this.sequence + 1) & 0xffff;
       this.track.writeRtp(new RtpPacket(header, packet.payload));
+      this.bytesSent += packet.payload.length;
     }
     this.framesSent++;
     if (this.metadataChannel?.readyState === 'open') this.metadataChannel.send(unit.data.metadata);

@@ -17,7 +17,10 @@ import {
   type RtcpPacket,
 } from 'werift';
 import { BadRequestError, errorMessage } from '../../index.js';
+import { disableDefaultStunServer } from './no-default-stun.js';
 import type { VideoCodec, WebrtcParams } from './params.js';
+
+disableDefaultStunServer();
 
 /** Milliseconds to wait for ICE gathering before answering with what was gathered. */
 const GATHER_TIMEOUT_MS = 5000;

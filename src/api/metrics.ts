@@ -1,13 +1,13 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LiveViewController } from '../core/controller.js';
+import type { SourceState } from '../core/frame-source.js';
 import {
   ENCODE_SECONDS_BUCKETS,
   LATENCY_SECONDS_BUCKETS,
   StreamTotals,
   type BucketCounts,
-  type SourceState,
-} from '../core/frame-source.js';
+} from '../core/stream-totals.js';
 
 /** Prefix of every metric name. */
 export const METRICS_PREFIX = 'liveview_';

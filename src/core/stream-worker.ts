@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { nowNs, type DisplayFrame, type Frame } from './frame.js';
-import { StreamTotals, type FrameSource, type FrameSubscription } from './frame-source.js';
+import type { FrameSource, FrameSubscription } from './frame-source.js';
+import { StreamTotals } from './stream-totals.js';
 import type { Logger } from './logger.js';
 import { normalize } from './normalize.js';
 import { subsample } from './subsample.js';

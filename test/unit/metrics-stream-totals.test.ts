@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { BucketCounts, FrameSource, StreamTotals } from '../../src/core/frame-source.js';
+import { FrameSource } from '../../src/core/frame-source.js';
+import { BucketCounts, StreamTotals } from '../../src/core/stream-totals.js';
 import { nowNs, type Frame } from '../../src/core/frame.js';
 import { createLogger } from '../../src/core/logger.js';
 import { StreamParams } from '../../src/core/stream-params.js';

@@ -11,7 +11,8 @@ import {
   streamSample,
 } from '../../src/api/metrics.js';
 import type { LiveViewController } from '../../src/core/controller.js';
-import { BucketCounts, StreamTotals, type SourceState } from '../../src/core/frame-source.js';
+import type { SourceState } from '../../src/core/frame-source.js';
+import { BucketCounts, StreamTotals } from '../../src/core/stream-totals.js';
 import { createLogger } from '../../src/core/logger.js';
 import { histogramValue, parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 

@@ -18,7 +18,7 @@ Streams cameras (detectors) to browsers and programs over MJPEG, WebRTC and a bi
 Options:
   -c, --config <file>  YAML config file (default: built-in defaults, one simulated camera)
   -p, --port <port>    port to listen on (overrides server.port; default 8001)
-      --host <host>    address to listen on (overrides server.host; default 0.0.0.0)
+      --host <host>    address to listen on (overrides server.host; default 127.0.0.1)
   -h, --help           show this help
   -v, --version        show the version
 `;

@@ -8,6 +8,7 @@ import 'reflect-metadata';
 export { ContainerModule, inject, injectable } from 'inversify';
 export * from './core/frame.js';
 export * from './core/errors.js';
+export * from './core/access.js';
 export * from './core/detector.js';
 export * from './core/reconnecting-detector.js';
 export * from './core/protocol.js';

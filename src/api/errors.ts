@@ -11,12 +11,15 @@ export interface HttpError {
   status: number;
   /** What is wrong and, where it helps, what to do. */
   message: string;
+  /** Headers the answer carries (WWW-Authenticate, Retry-After…). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** The one mapping of anything thrown to an HTTP status and message (REST and WebSocket upgrades). */
 export function httpErrorOf(err: unknown): HttpError {
   const e = err as { type?: string; status?: number; limit?: number };
-  if (err instanceof LiveViewError) return { status: err.status, message: err.message };
+  if (err instanceof LiveViewError)
+    return { status: err.status, message: err.message, headers: err.headers };
   if (e?.type === 'entity.parse.failed')
     return { status: 400, message: `invalid JSON in request body: ${errorMessage(err)}` };
   if (e?.type === 'entity.too.large') {
@@ -42,12 +45,13 @@ export const notFoundHandler: RequestHandler = (req, res) => {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     void next;
-    const { status, message } = httpErrorOf(err);
+    const { status, message, headers } = httpErrorOf(err);
     if (status >= 500) logger.error({ err, path: req.path }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;
     }
+    if (headers) res.set(headers);
     res.status(status).json(errorBody(message));
   };
 }

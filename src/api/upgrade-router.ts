@@ -11,8 +11,14 @@ import { errorBody, httpErrorOf } from './errors.js';
 export class UpgradeRouter implements WebSocketRoutes {
   private readonly exact = new Map<string, UpgradeHandler>();
   private readonly prefixes: [string, UpgradeHandler][] = [];
+  private readonly guards: UpgradeGuard[] = [];
 
   constructor(private readonly logger: Logger) {}
+
+  /** Adds a check every upgrade passes before its handler runs (hosts, origins, credentials), in order. */
+  guard(guard: UpgradeGuard): void {
+    this.guards.push(guard);
+  }
 
   /** Routes upgrades of `path` (exact; a path ending in `/` also takes everything below it). */
   route(path: string, handler: UpgradeHandler): void {
@@ -61,18 +67,22 @@ export class UpgradeRouter implements WebSocketRoutes {
       return;
     }
     const fail = (err: unknown): void => {
-      const { status, message } = httpErrorOf(err);
+      const { status, message, headers } = httpErrorOf(err);
       if (status >= 500) this.logger.error({ err, path: url.pathname }, 'WebSocket upgrade failed');
-      rejectUpgrade(socket, status, message);
+      rejectUpgrade(socket, status, message, headers);
     };
-    try {
-      const result = handler(req, socket, head, url);
-      if (result) result.catch(fail);
-    } catch (err) {
-      fail(err);
-    }
+    this.guarded(req, url)
+      .then(() => handler(req, socket, head, url))
+      .catch(fail);
+  }
+
+  private async guarded(req: IncomingMessage, url: URL): Promise<void> {
+    for (const guard of this.guards) await guard(req, url);
   }
 }
+
+/** A check of an upgrade request; it throws a LiveViewError (401, 403…) to refuse it. */
+export type UpgradeGuard = (req: IncomingMessage, url: URL) => void | Promise<void>;
 
 /** Sec-WebSocket-Key: 16 bytes in base64 (RFC 6455 section 4.1). */
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
@@ -114,7 +124,7 @@ export function rejectUpgrade(
   socket: Duplex,
   status: number,
   message: string,
-  headers: Record<string, string> = {},
+  headers: Readonly<Record<string, string>> = {},
 ): void {
   if (!socket.writable) {
     socket.destroy();

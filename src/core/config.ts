@@ -15,12 +15,13 @@ import {
 } from './validation.js';
 import { parseStreamParams, type StreamParams } from './stream-params.js';
 import type { PluginRegistry } from './registry.js';
+import { parseAuthConfig, type AuthConfig } from './auth-config.js';
 
 /** `server:` section. */
 export class ServerConfig {
-  /** Address to listen on (default 0.0.0.0: every interface). */
+  /** Address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface, with `auth:`). */
   @Text()
-  host = '0.0.0.0';
+  host = '127.0.0.1';
 
   /** TCP port (default 8001; 0 picks a free port). */
   @IntegerIn(0, 65535)
@@ -55,7 +56,7 @@ export class DetectorEntry {
 }
 
 /** Top-level keys of a config file. */
-const TOP_LEVEL_KEYS = ['server', 'logging', 'plugins', 'detectors', 'protocols'] as const;
+const TOP_LEVEL_KEYS = ['server', 'auth', 'logging', 'plugins', 'detectors', 'protocols'] as const;
 
 /** Detectors used when the config names none: one simulated camera. */
 export const DEFAULT_DETECTORS: Record<string, { type: string; options: Record<string, unknown> }> =
@@ -68,6 +69,8 @@ const DETECTOR_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 export interface BaseConfig {
   /** `server:` with defaults. */
   server: ServerConfig;
+  /** `auth:` checked (default none). */
+  auth: AuthConfig;
   /** `logging:` with defaults. */
   logging: LoggingConfig;
   /** `plugins:` (third-party module names or paths relative to `configDir`). */
@@ -96,6 +99,8 @@ export interface DetectorConfig {
 export interface ResolvedConfig {
   /** `server:`. */
   server: ServerConfig;
+  /** `auth:`. */
+  auth: AuthConfig;
   /** `logging:`. */
   logging: LoggingConfig;
   /** Third-party plugin specifiers. */
@@ -164,6 +169,7 @@ export function parseBaseConfig(raw: unknown, configDir: string, problems: strin
   }
   const server =
     collect(problems, () => validateInto(ServerConfig, top.server, 'server')) ?? new ServerConfig();
+  const auth = parseAuthConfig(top.auth, configDir, problems);
   const logging =
     collect(problems, () => validateInto(LoggingConfig, top.logging, 'logging')) ??
     new LoggingConfig();
@@ -186,6 +192,7 @@ export function parseBaseConfig(raw: unknown, configDir: string, problems: strin
   }
   return {
     server,
+    auth,
     logging,
     plugins: plugins as string[],
     detectors: detectors as Record<string, unknown>,
@@ -243,6 +250,7 @@ export function resolveConfig(
   }
   return {
     server: base.server,
+    auth: base.auth,
     logging: base.logging,
     plugins: base.plugins,
     detectors,

@@ -2,10 +2,13 @@
 export class LiveViewError extends Error {
   /** HTTP status code for the REST API (default 500). */
   readonly status: number;
-  constructor(message: string, status = 500) {
+  /** HTTP headers the answer carries (e.g. WWW-Authenticate, Retry-After); default none. */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(message: string, status = 500, headers: Record<string, string> = {}) {
     super(message);
     this.name = new.target.name;
     this.status = status;
+    this.headers = headers;
   }
 }
 
@@ -20,6 +23,20 @@ export class BadRequestError extends LiveViewError {
 export class NotFoundError extends LiveViewError {
   constructor(message: string) {
     super(message, 404);
+  }
+}
+
+/** The request carries no valid credential (HTTP 401, with a Bearer challenge). */
+export class UnauthorizedError extends LiveViewError {
+  constructor(message: string) {
+    super(message, 401, { 'WWW-Authenticate': 'Bearer realm="liveview"' });
+  }
+}
+
+/** The credential is valid but its role may not do this (HTTP 403). */
+export class ForbiddenError extends LiveViewError {
+  constructor(message: string) {
+    super(message, 403);
   }
 }
 

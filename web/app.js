@@ -23,6 +23,9 @@ const video = /** @type {HTMLImageElement} */ (document.getElementById('video'))
 const statusLine = /** @type {HTMLElement} */ (document.getElementById('status'));
 const frameInfo = /** @type {HTMLElement} */ (document.getElementById('frame-info'));
 const errorBox = /** @type {HTMLElement} */ (document.getElementById('error'));
+const userBox = /** @type {HTMLElement} */ (document.getElementById('user'));
+const userName = /** @type {HTMLElement} */ (document.getElementById('user-name'));
+const logoutButton = /** @type {HTMLButtonElement} */ (document.getElementById('logout'));
 const form = /** @type {HTMLFormElement} */ (document.getElementById('parameters'));
 const fields = /** @type {HTMLElement} */ (form.querySelector('.fields'));
 
@@ -94,10 +97,42 @@ async function api(path, body) {
       cause: err,
     });
   }
+  if (response.status === 401) {
+    // The session expired (or the server restarted): log in again and come back.
+    location.assign(`/login.html?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
   if (!response.ok || json?.status === 'error') {
     throw new Error(json?.message ?? `${response.status} ${response.statusText}`);
   }
   return json;
+}
+
+/** Who is logged in (GET /auth/whoami); `mayOperate` is false for the viewer role. */
+const session = { authEnabled: false, subject: '', role: 'admin', mayOperate: true };
+
+/** Shows who is logged in and a log-out button, and what this role may not do. */
+async function loadSession() {
+  const response = await fetch('/auth/whoami');
+  const answer = await response.json();
+  session.authEnabled = answer.authEnabled;
+  session.subject = answer.subject ?? '';
+  session.role = answer.role ?? 'viewer';
+  session.mayOperate = session.role !== 'viewer';
+  if (!session.authEnabled) return;
+  userBox.hidden = false;
+  userName.textContent = `${session.subject} (${session.role})`;
+  logoutButton.addEventListener('click', async () => {
+    await fetch('/auth/logout', { method: 'POST' });
+    location.assign('/login.html');
+  });
+}
+
+/** URL of a stream for a viewer, who watches without starting it (streams start on demand). */
+function viewerUrl(protocol, detectorName) {
+  const name = encodeURIComponent(detectorName);
+  return protocol === 'binary'
+    ? `/liveview/binary?detectorName=${name}`
+    : `/liveview/mjpeg?detectorName=${name}`;
 }
 
 function showError(message) {
@@ -140,7 +175,10 @@ async function act(what, action) {
 async function start() {
   const detectorName = select.value;
   const protocol = protocolSelect.value;
-  const answer = await api('startLiveView', { detectorName, protocol });
+  // Viewers may watch but not start: their clients start the stream on demand.
+  const answer = session.mayOperate
+    ? await api('startLiveView', { detectorName, protocol })
+    : { url: viewerUrl(protocol, detectorName) };
   streamingDetector = detectorName;
   streamingProtocol = protocol;
   showScreen(protocol);
@@ -157,7 +195,7 @@ async function stop() {
   const detectorName = streamingDetector ?? select.value;
   const protocol = streamingDetector !== null ? streamingProtocol : protocolSelect.value;
   await stopViewing();
-  await api('stopLiveView', { detectorName, protocol });
+  if (session.mayOperate) await api('stopLiveView', { detectorName, protocol });
 }
 
 /** Shows the element of a protocol (img, video or canvas) and its tools. */
@@ -339,7 +377,13 @@ form.addEventListener('submit', (event) => {
 busy = true;
 updateButtons();
 try {
+  await loadSession();
   await loadDetectors();
+  if (!session.mayOperate) {
+    const apply = /** @type {HTMLButtonElement} */ (form.querySelector('button[type="submit"]'));
+    apply.disabled = true;
+    apply.title = 'changing parameters needs the operator role';
+  }
 } catch (err) {
   showError(`could not load the detectors: ${messageOf(err)}`);
 } finally {

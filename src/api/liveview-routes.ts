@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { LiveViewController } from '../core/controller.js';
 import { hasFeatureAccess, type Detector, type FeatureAccess } from '../core/detector.js';
 import { BadRequestError, NotFoundError } from '../core/errors.js';
+import { requireRole } from '../core/access.js';
 import { isMapping } from '../core/validation.js';
 import type { Logger } from '../core/logger.js';
 import { runProtocolHook } from './plugin-hooks.js';
@@ -16,14 +17,17 @@ import {
 /** The REST liveview API (ImSwitch's names) plus every protocol's own routes, under /liveview. */
 export function liveviewRouter(controller: LiveViewController, logger: Logger): Router {
   const router = Router();
+  // Starting, stopping and tuning change the instrument for everyone: operators only. Watching
+  // and reading need any credential (the app's authentication already required one).
+  const operator = requireRole('operator');
 
-  router.post('/startLiveView', async (req, res) => {
+  router.post('/startLiveView', operator, async (req, res) => {
     const body = parseBody(StartLiveViewBody, jsonBody(req));
     const result = await controller.startLiveView(body);
     res.json({ status: 'success', ...result });
   });
 
-  router.post('/stopLiveView', async (req, res) => {
+  router.post('/stopLiveView', operator, async (req, res) => {
     const body = parseBody(StopLiveViewBody, jsonBody(req));
     const detectorName = controller.detectorName(body.detectorName);
     const stopped = await controller.stopLiveView(body);
@@ -34,7 +38,7 @@ export function liveviewRouter(controller: LiveViewController, logger: Logger): 
     res.json({ status: 'success', streams: controller.getActiveStreams() });
   });
 
-  router.post('/setStreamParams', (req, res) => {
+  router.post('/setStreamParams', operator, (req, res) => {
     const body = parseBody(SetStreamParamsBody, jsonBody(req));
     const params = controller.setStreamParams(body.protocol, body.params);
     res.json({ status: 'success', protocol: body.protocol, params });
@@ -72,8 +76,8 @@ export function liveviewRouter(controller: LiveViewController, logger: Logger): 
     res.json({ status: 'success', detector: controller.detectors.describe(req.params.name) });
   });
 
-  router.post('/detectors/:name/parameters', async (req, res) => {
-    const detector = controller.detectors.detector(req.params.name);
+  router.post('/detectors/:name/parameters', operator, async (req, res) => {
+    const detector = controller.detectors.detector(req.params.name as string);
     const values = jsonBody(req);
     if (!isMapping(values)) {
       throw new BadRequestError('request body must be a JSON object of parameter names to values');
@@ -98,8 +102,8 @@ export function liveviewRouter(controller: LiveViewController, logger: Logger): 
     const feature = await detector.setFeature(req.params.feature as string, body.value);
     res.json({ status: 'success', detectorName: detector.name, feature });
   };
-  router.put('/detectors/:name/features/:feature', setFeature);
-  router.post('/detectors/:name/features/:feature', setFeature);
+  router.put('/detectors/:name/features/:feature', operator, setFeature);
+  router.post('/detectors/:name/features/:feature', operator, setFeature);
 
   for (const protocol of controller.registry.allProtocols()) {
     if (!protocol.registerRoutes) continue;

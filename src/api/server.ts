@@ -9,6 +9,12 @@ import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../core/logger.js';
 import { createApp } from './app.js';
 import { runProtocolHook } from './plugin-hooks.js';
+import { Authenticator } from './auth/authenticator.js';
+import { authUpgradeGuard } from './auth/middleware.js';
+import { TlsRuntime } from './tls.js';
+import { hostGuard, hostPolicy } from './hosts.js';
+import { originGuard, originPolicy } from './origins.js';
+import { upgradeRateLimit } from './rate-limits.js';
 import { UpgradeRouter } from './upgrade-router.js';
 
 /** How to start a server. */
@@ -42,6 +48,8 @@ export class LiveViewServer {
     readonly http: Server,
     /** The root logger. */
     readonly logger: Logger,
+    /** Certificate reloader and HTTP redirect when `server.tls` is set. */
+    readonly tls?: TlsRuntime,
   ) {}
 
   /** The stream owner. */
@@ -54,11 +62,12 @@ export class LiveViewServer {
     return (this.http.address() as AddressInfo).port;
   }
 
-  /** Base URL for clients on this machine, e.g. http://127.0.0.1:8001. */
+  /** Base URL for clients on this machine, e.g. http://127.0.0.1:8001 (https:// with `server.tls`). */
   get url(): string {
     const host = this.config.server.host;
     const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-    return `http://${shown.includes(':') ? `[${shown}]` : shown}:${this.port}`;
+    const scheme = this.tls ? 'https' : 'http';
+    return `${scheme}://${shown.includes(':') ? `[${shown}]` : shown}:${this.port}`;
   }
 
   /** Stops streams, closes protocols, sockets and devices; idempotent. */
@@ -68,7 +77,7 @@ export class LiveViewServer {
   }
 
   private async shutdown(): Promise<void> {
-    await releaseAll(this.container, this.http, this.logger);
+    await releaseAll(this.container, this.http, this.logger, this.tls);
     this.logger.info('stopped');
   }
 }
@@ -77,7 +86,12 @@ export class LiveViewServer {
  * Stops streams, closes the protocols (each reported by name if it fails), the HTTP server and
  * the detectors: the one teardown for a stop and for a start that failed half way.
  */
-async function releaseAll(container: Container, http: Server, logger: Logger): Promise<void> {
+async function releaseAll(
+  container: Container,
+  http: Server,
+  logger: Logger,
+  tls?: TlsRuntime,
+): Promise<void> {
   const controller = container.get(LiveViewController);
   await controller.stopAll();
   for (const protocol of controller.registry.allProtocols()) {
@@ -86,6 +100,7 @@ async function releaseAll(container: Container, http: Server, logger: Logger): P
         protocol.close?.(),
       );
   }
+  await tls?.close();
   if (http.listening) {
     const closed = new Promise<void>((resolve) => http.close(() => resolve()));
     http.closeAllConnections();
@@ -111,10 +126,21 @@ export async function startServer(options: StartOptions): Promise<LiveViewServer
     { port: options.port, host: options.host, logLevel: options.logLevel },
     (level) => options.logger ?? createLogger(level),
   );
+  // Certificate problems are config errors: reported before any port or device is opened.
+  const tls =
+    config.server.tls &&
+    TlsRuntime.load(config.server.tls, config.configDir, config.server.port, logger);
   const controller = container.get(LiveViewController);
-  const app = createApp(controller, config.server, logger);
-  const http = createServer(app);
+  const auth = new Authenticator(config.auth);
+  const app = createApp(controller, config.server, logger, auth);
+  const http = tls ? tls.createServer(app) : createServer(app);
   const upgrades = new UpgradeRouter(logger);
+  // Hosts and origins first: a rebinding or foreign page is refused before credentials are read.
+  upgrades.guard(hostGuard(hostPolicy(config.server.allowed_hosts, config.auth.enabled)));
+  upgrades.guard(originGuard(originPolicy(config.server.cors_origins)));
+  // Counted before the credential is checked, so that guessing tokens is limited too.
+  upgrades.guard(upgradeRateLimit(app, http));
+  upgrades.guard(authUpgradeGuard(auth));
   upgrades.attach(http);
   for (const protocol of controller.registry.allProtocols()) {
     if (!protocol.attach) continue;
@@ -133,15 +159,27 @@ export async function startServer(options: StartOptions): Promise<LiveViewServer
       );
       http.listen(config.server.port, config.server.host, () => resolve());
     });
+    await tls?.start(config.server.host);
   } catch (err) {
     // Nothing the failed start opened may outlive it: protocols, detectors, timers.
-    await releaseAll(container, http, logger);
+    await releaseAll(container, http, logger, tls);
     throw err;
   }
-  const server = new LiveViewServer(container, config, http, logger);
+  const server = new LiveViewServer(container, config, http, logger, tls);
+  if (!config.auth.enabled && !listensOnLoopbackOnly(config.server.host))
+    logger.warn(
+      { host: config.server.host },
+      `liveview listens on ${config.server.host} (beyond this machine) with auth: none: anyone who reaches the port can watch, start and stop streams and change the detectors; configure auth (README: "Deploying on a network") or set server.host: 127.0.0.1`,
+    );
   logger.info(
     { url: server.url, detectors: config.detectors.map((d) => d.name), plugins: config.plugins },
     'liveview listening',
   );
   return server;
+}
+
+/** Whether `host` (an address or name to listen on) only accepts connections from this machine. */
+export function listensOnLoopbackOnly(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }

@@ -39,7 +39,8 @@ export function hasRole(principal: Principal | undefined, role: Role): boolean {
 /** Throws 401 without a principal and 403 when its role is weaker than `role`; `action` names what was refused. */
 export function checkRole(req: IncomingMessage, role: Role, action: string): Principal {
   const principal = principalOf(req);
-  if (!principal) throw new UnauthorizedError(`${action} needs a credential: log in or send a token`);
+  if (!principal)
+    throw new UnauthorizedError(`${action} needs a credential: log in or send a token`);
   if (!hasRole(principal, role))
     throw new ForbiddenError(
       `${action} needs the ${role} role; '${principal.subject}' has the ${principal.role} role`,
@@ -53,4 +54,13 @@ export function requireRole(role: Role): RequestHandler {
     checkRole(req, role, `${req.method} ${req.baseUrl}${req.path}`);
     next();
   };
+}
+
+/** Prefix of a WebSocket subprotocol that carries a bearer token (browsers cannot set headers on WebSockets). */
+export const BEARER_SUBPROTOCOL = 'liveview.bearer.';
+
+/** Picks the subprotocol a WebSocket server echoes (ws's `handleProtocols`), never a bearer one: it holds a credential. */
+export function selectSubprotocol(offered: Set<string>): string | false {
+  for (const p of offered) if (!p.startsWith(BEARER_SUBPROTOCOL)) return p;
+  return false;
 }

@@ -4,7 +4,15 @@ import path from 'node:path';
 import { IsOptional } from 'class-validator';
 import { ROLES, type Role } from './access.js';
 import { ConfigError, errorMessage } from './errors.js';
-import { IntegerIn, Mapping, OneOf, Text, TextList, isMapping, validateInto } from './validation.js';
+import {
+  IntegerIn,
+  Mapping,
+  OneOf,
+  Text,
+  TextList,
+  isMapping,
+  validateInto,
+} from './validation.js';
 
 /** One entry of `auth.tokens:`: a static bearer token and its role. */
 export class TokenEntry {
@@ -177,7 +185,8 @@ export function parseAuthConfig(raw: unknown, configDir: string, problems: strin
   }
   const tokens = parseTokens(section.tokens, problems);
   const jwt = section.jwt ? parseJwt(section.jwt, configDir, problems) : undefined;
-  if (tokens.length === 0 && !section.jwt)
+  // Counted as written: a list whose entries are all wrong has its own messages already.
+  if (Array.isArray(section.tokens) && section.tokens.length === 0 && !section.jwt)
     problems.push("auth: give 'tokens' and/or 'jwt' (or write 'auth: none' to turn it off)");
   return {
     enabled: true,

@@ -10,12 +10,20 @@ import {
   OneOf,
   Text,
   TextList,
+  EachMatching,
   isMapping,
   validateInto,
 } from './validation.js';
 import { parseStreamParams, type StreamParams } from './stream-params.js';
 import type { PluginRegistry } from './registry.js';
 import { parseAuthConfig, type AuthConfig } from './auth-config.js';
+import { TlsConfig } from './tls-config.js';
+import {
+  RateLimitsConfig,
+  TrustProxySetting,
+  parseRateLimits,
+  type TrustProxy,
+} from './rate-limit-config.js';
 
 /** `server:` section. */
 export class ServerConfig {
@@ -27,9 +35,33 @@ export class ServerConfig {
   @IntegerIn(0, 65535)
   port = 8001;
 
-  /** Origins allowed by CORS (default ['*']: any origin, as ImSwitch's API allows). */
+  /** Other origins whose pages may call the API and WebSockets, `https://host[:port]` (default []: same origin only; '*' any, without credentials). */
   @TextList()
-  cors_origins: string[] = ['*'];
+  @EachMatching(
+    /^(?:\*|null|https?:\/\/(?:[^\s/:?#@[\]\\]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?)$/i,
+    "each entry must be '*', 'null' or an origin scheme://host[:port] without path or trailing slash (e.g. https://lab.example.org:8443)",
+  )
+  cors_origins: string[] = [];
+
+  /** Host names the server answers to besides loopback and IP addresses, `name` or `.suffix` (default []: any when auth is on, else none; '*' any). */
+  @TextList()
+  @EachMatching(
+    /^(?:\*|\.?[^\s/:?#@[\]\\*.][^\s/:?#@[\]\\*]*|\[[0-9A-Fa-f:.]+\])$/,
+    "each entry must be '*', a host name (scope.example.org) or a suffix (.example.org), without scheme or port",
+  )
+  allowed_hosts: string[] = [];
+
+  /** HTTPS and WSS on `port` with these PEM files, reloaded when they change (default: off, plain HTTP). */
+  @IsOptional()
+  tls?: TlsConfig;
+
+  /** Requests per client address and window by class (default: signaling 600, control 1200, login 30 per 60 s; max 0 = off). */
+  @IsOptional()
+  rate_limits: RateLimitsConfig = new RateLimitsConfig();
+
+  /** Reverse proxies whose X-Forwarded-For gives the client address (default false: the socket's address). */
+  @TrustProxySetting()
+  trust_proxy: TrustProxy = false;
 }
 
 /** `logging:` section. */
@@ -151,6 +183,20 @@ function collect<T>(problems: string[], check: () => T): T | undefined {
   }
 }
 
+/** Checks `server:`; the nested `tls:` and `rate_limits:` on their own, so that problems name `server.tls.<key>`. */
+function parseServerConfig(raw: unknown, problems: string[]): ServerConfig {
+  let tls: unknown;
+  let rateLimits: unknown;
+  let rest = raw;
+  if (isMapping(raw)) ({ tls, rate_limits: rateLimits, ...rest } = raw);
+  const server =
+    collect(problems, () => validateInto(ServerConfig, rest, 'server')) ?? new ServerConfig();
+  if (tls !== undefined && tls !== null)
+    server.tls = collect(problems, () => validateInto(TlsConfig, tls, 'server.tls'));
+  server.rate_limits = parseRateLimits(rateLimits, 'server.rate_limits', problems);
+  return server;
+}
+
 /**
  * Checks the sections that do not depend on plugins. Problems go to `problems`; a broken section
  * is replaced by its defaults so that the later checks still run and every error is reported at
@@ -167,8 +213,7 @@ export function parseBaseConfig(raw: unknown, configDir: string, problems: strin
       problems.push(`${key}: unknown key (known keys: ${TOP_LEVEL_KEYS.join(', ')})`);
     }
   }
-  const server =
-    collect(problems, () => validateInto(ServerConfig, top.server, 'server')) ?? new ServerConfig();
+  const server = parseServerConfig(top.server, problems);
   const auth = parseAuthConfig(top.auth, configDir, problems);
   const logging =
     collect(problems, () => validateInto(LoggingConfig, top.logging, 'logging')) ??

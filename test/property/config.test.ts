@@ -40,7 +40,27 @@ const text = fc.string({ minLength: 1, maxLength: 10 });
 const serverFields = {
   host: text,
   port: fc.integer({ min: 0, max: 65535 }),
-  cors_origins: fc.array(text, { maxLength: 2 }),
+  cors_origins: fc.array(
+    fc.oneof(
+      fc.constantFrom('*', 'null'),
+      fc
+        .tuple(
+          fc.constantFrom('http', 'https'),
+          fc.domain(),
+          fc.option(fc.integer({ min: 1, max: 65535 })),
+        )
+        .map(([scheme, host, port]) => `${scheme}://${host}${port === null ? '' : `:${port}`}`),
+    ),
+    { maxLength: 2 },
+  ),
+  allowed_hosts: fc.array(
+    fc.oneof(
+      fc.constant('*'),
+      fc.domain(),
+      fc.domain().map((d) => `.${d}`),
+    ),
+    { maxLength: 2 },
+  ),
 };
 const loggingFields = { level: fc.constantFrom(...LOG_LEVELS) };
 const mockFields = {

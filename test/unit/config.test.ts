@@ -38,7 +38,13 @@ describe('config', () => {
 
   it('the code defaults are what the docs say', async () => {
     const { config } = await load('');
-    expect(config.server).to.deep.include({ host: '0.0.0.0', port: 8001, cors_origins: ['*'] });
+    expect(config.server).to.deep.include({
+      host: '127.0.0.1',
+      port: 8001,
+      cors_origins: [],
+      allowed_hosts: [],
+    });
+    expect(config.auth.enabled, 'auth: none by default').to.equal(false);
     expect(config.logging.level).to.equal('info');
     expect(config.detectors.map((d) => [d.name, d.type])).to.deep.equal([['Camera', 'mock']]);
     expect(config.protocols.mjpeg).to.include({ throttle_ms: 50, jpeg_quality: 80 });
@@ -67,12 +73,14 @@ detectors:
     [
       'unknown top-level key',
       'servr: {}',
-      ['servr: unknown key (known keys: server, logging, plugins, detectors, protocols)'],
+      ['servr: unknown key (known keys: server, auth, logging, plugins, detectors, protocols)'],
     ],
     [
       'unknown server key',
       'server: { prot: 1 }',
-      ['server.prot: unknown key (known keys: host, port, cors_origins)'],
+      [
+        'server.prot: unknown key (known keys: host, port, cors_origins, allowed_hosts, tls, rate_limits, trust_proxy)',
+      ],
     ],
     [
       'port out of range',

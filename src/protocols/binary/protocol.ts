@@ -3,7 +3,10 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   errorMessage,
+  hasRole,
   injectable,
+  principalOf,
+  selectSubprotocol,
   remoteOf,
   type Protocol,
   type ProtocolContext,
@@ -44,7 +47,11 @@ export class BinaryProtocol implements Protocol<BinaryParams, BinaryWorker> {
   }
 
   attach({ hub, websockets }: ProtocolContext<BinaryWorker>): void {
-    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+      handleProtocols: selectSubprotocol,
+    });
     this.wss = wss;
     websockets.route(BINARY_PATH, (req, socket, head, url) =>
       this.accept(wss, hub, req, socket, head, url),
@@ -74,7 +81,7 @@ export class BinaryProtocol implements Protocol<BinaryParams, BinaryWorker> {
         // A handshake that fails (bad key, socket gone) never calls back: the close ends the wait.
         socket.once('close', () => resolve());
         wss.handleUpgrade(req, socket, head, (ws) => {
-          this.join(hub, worker, ws, remoteOf(req.socket));
+          this.join(hub, worker, ws, remoteOf(req.socket), hasRole(principalOf(req), 'operator'));
           resolve();
         });
       });
@@ -88,12 +95,15 @@ export class BinaryProtocol implements Protocol<BinaryParams, BinaryWorker> {
     worker: BinaryWorker,
     ws: WebSocket,
     remote: string,
+    mayTune: boolean,
   ): void {
     const session = new BinarySession(ws, remote, worker.params.max_in_flight, (s) =>
       worker.removeSession(s),
     );
     ws.on('error', () => session.close('socket error', 1011));
-    ws.on('message', (data, isBinary) => this.onMessage(session, worker, hub, data, isBinary));
+    ws.on('message', (data, isBinary) =>
+      this.onMessage(session, worker, hub, data, isBinary, mayTune),
+    );
     session.sendJson({
       type: 'hello',
       detectorName: worker.detectorName,
@@ -111,6 +121,7 @@ export class BinaryProtocol implements Protocol<BinaryParams, BinaryWorker> {
     hub: StreamHub<BinaryWorker>,
     data: RawData,
     isBinary: boolean,
+    mayTune: boolean,
   ): void {
     if (isBinary) {
       session.close(
@@ -143,6 +154,14 @@ export class BinaryProtocol implements Protocol<BinaryParams, BinaryWorker> {
         return;
       }
       case 'setParams':
+        if (!mayTune) {
+          // Refused, not closed: the client may go on watching.
+          session.sendJson({
+            type: 'error',
+            message: 'setParams needs the operator role; this connection has a weaker one',
+          });
+          return;
+        }
         try {
           // Through the hub like any other client's change, so the controller sees it.
           hub.updateParams(worker.detectorName, (message as { params?: unknown }).params);

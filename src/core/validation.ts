@@ -87,6 +87,20 @@ export function TextList(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** Each string of a list must match `pattern` (whether it is a list of strings is TextList's check). */
+export function EachMatching(
+  pattern: RegExp,
+  message: string,
+  options?: ValidationOptions,
+): PropertyDecorator {
+  return rule(
+    'eachMatching',
+    message,
+    (v) => !Array.isArray(v) || v.every((s) => typeof s !== 'string' || pattern.test(s)),
+    options,
+  );
+}
+
 /** Property must be a mapping (a plain object), not a list or a scalar. */
 export function Mapping(options?: ValidationOptions): PropertyDecorator {
   return rule('mapping', 'must be a mapping of keys to values', isMapping, options);

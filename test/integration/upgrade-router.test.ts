@@ -192,7 +192,8 @@ describe('WebSocket upgrade router', function () {
       const socket = net.connect(server.port, '127.0.0.1');
       await once(socket, 'connect');
       socket.write(
-        `GET /liveview/binary?detectorName=Camera HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n` +
+        // A loopback Host: any other name is refused before the stream starts (DNS rebinding).
+        `GET /liveview/binary?detectorName=Camera HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n` +
           `Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${KEY}\r\n\r\n`,
       );
       socket.destroy();

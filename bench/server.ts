@@ -16,13 +16,17 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/** `server:` keys that turn the per-address rate limits off: benchmarks open clients faster than any viewer. */
+export const NO_RATE_LIMITS =
+  'rate_limits: { signaling: { max: 0 }, control: { max: 0 }, login: { max: 0 } }';
+
 /** Starts `liveview` on a YAML config (a free port on 127.0.0.1 is added) and waits until it listens. */
 export async function startBenchServer(yaml: string): Promise<BenchServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'liveview-bench-'));
   const config = path.join(dir, 'bench.yaml');
   await writeFile(
     config,
-    `server: { host: 127.0.0.1, port: 0 }\nlogging: { level: info }\n${yaml}`,
+    `server: { host: 127.0.0.1, port: 0, ${NO_RATE_LIMITS} }\nlogging: { level: info }\n${yaml}`,
   );
   const child = spawn(process.execPath, [CLI, '-c', config], {
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NO_RATE_LIMITS } from './server.js';
 
 /** The built CLI next to this file's build folder (dist/ or a private build folder alike). */
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -101,7 +102,8 @@ export class SoakServer {
     const dir = await mkdtemp(path.join(tmpdir(), 'liveview-soak-'));
     const config = path.join(dir, 'soak.yaml');
     // Port 0: the OS picks a free port at bind time (no race between choosing and binding).
-    await writeFile(config, `server: { host: 127.0.0.1, port: 0 }\n${yaml}`);
+    // The churn is the load under test: the per-address rate limits would refuse most of it.
+    await writeFile(config, `server: { host: 127.0.0.1, port: 0, ${NO_RATE_LIMITS} }\n${yaml}`);
     const server = new SoakServer(
       spawn(process.execPath, [CLI, '-c', config], { stdio: 'pipe' }),
       dir,

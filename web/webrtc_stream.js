@@ -8,34 +8,34 @@ const video = /** @type {HTMLVideoElement} */ (document.getElementById('video'))
 const statusLine = /** @type {HTMLElement} */ (document.getElementById('status'));
 const errorLine = /** @type {HTMLElement} */ (document.getElementById('error'));
 
-serverInput.value = new URLSearchParams(location.search).get('server') ?? location.origin;
-detectorInput.value = new URLSearchParams(location.search).get('detector') ?? '';
+const query = new URLSearchParams(location.search);
+serverInput.value = query.get('server') ?? location.origin;
+detectorInput.value = query.get('detector') ?? '';
+/** `?iceTransportPolicy=relay` makes the browser use TURN relays only (for testing a TURN server). */
+const iceTransportPolicy = query.get('iceTransportPolicy') === 'relay' ? 'relay' : 'all';
 
 /** The running connection, for Stop and for tests. */
 let pc = null;
 
-/** ICE servers the server is configured with (the note used a public STUN server). */
-async function iceServers(server) {
-  try {
-    const res = await fetch(`${server}/liveview/getStreamParams?protocol=webrtc`);
-    const { params } = await res.json();
-    return [
-      ...params.stun_servers.map((urls) => ({ urls })),
-      ...params.turn_servers.map((t) => ({
-        urls: t.urls,
-        username: t.username,
-        credential: t.credential,
-      })),
-    ];
-  } catch {
-    return [];
-  }
+/**
+ * ICE servers the server is configured with, TURN credentials minted for this viewer (the note
+ * used a public STUN server); none if it cannot tell (the offer then reports what is wrong).
+ */
+async function iceServers(server, detectorName) {
+  const query = detectorName ? `?detectorName=${encodeURIComponent(detectorName)}` : '';
+  const res = await fetch(`${server}/liveview/webrtc/ice_servers${query}`).catch(() => null);
+  if (!res?.ok) return [];
+  const body = await res.json().catch(() => ({}));
+  return Array.isArray(body.iceServers) ? body.iceServers : [];
 }
 
 async function start() {
   const server = serverInput.value.replace(/\/$/, '');
   const detectorName = detectorInput.value.trim() || undefined;
-  pc = new RTCPeerConnection({ iceServers: await iceServers(server) });
+  pc = new RTCPeerConnection({
+    iceServers: await iceServers(server, detectorName),
+    iceTransportPolicy,
+  });
   window.liveviewPeer = pc;
   pc.addEventListener('track', (evt) => {
     if (evt.track.kind === 'video')

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import type { LiveViewServer } from '../../src/api/server.js';
 import { WebrtcParams } from '../../src/protocols/webrtc/params.js';
@@ -171,5 +172,166 @@ describe('WebRTC signaling: bad input is refused cleanly', function () {
         expect(whepSessions().size).to.equal(0);
       });
     }
+  });
+});
+
+describe('WebRTC TURN credentials: hidden in every answer that shows params, minted per viewer', function () {
+  this.timeout(30_000);
+  const SECRET = 'turn-shared-secret-4f9c';
+  const STATIC = 'static-turn-pass-77e1';
+  let server: LiveViewServer;
+  let base: string;
+  const viewers: TestViewer[] = [];
+
+  before(async () => {
+    server = await startTestServer(`
+detectors:
+  Camera:
+    type: mock
+    options: { width: 320, height: 240, fps: 30 }
+protocols:
+  webrtc:
+    ice_host_addresses: [127.0.0.1]
+    stun_servers: ['stun:stun.example.org:3478']
+    turn_servers:
+      - { urls: ['turn:rest.example.org:3478'], secret: '${SECRET}', ttl_s: 600 }
+      - { urls: ['turn:static.example.org'], username: fixed, credential: '${STATIC}' }
+`);
+    base = server.url;
+  });
+  afterEach(async () => {
+    await Promise.all(viewers.splice(0).map((v) => v.close()));
+    await postJson(`${base}/liveview/stopLiveView`, { detectorName: 'Camera' });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  const text = async (path: string, init?: RequestInit) => {
+    const res = await fetch(`${base}${path}`, init);
+    return { status: res.status, body: await res.text(), headers: res.headers };
+  };
+  const post = (path: string, body: unknown) =>
+    text(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const expectHidden = (body: string, where: string) => {
+    expect(body, where).to.not.include(SECRET);
+    expect(body, where).to.not.include(STATIC);
+  };
+  /** Checks the minted TURN REST entry: username `<expiry>:anonymous`, HMAC-SHA1 of the secret. */
+  const expectMinted = (server: { urls: unknown; username?: string; credential?: string }) => {
+    expect(server.urls).to.deep.equal(['turn:rest.example.org:3478']);
+    expect(server.username).to.match(/^\d+:anonymous$/);
+    const expiry = Number(server.username!.split(':')[0]);
+    expect(expiry - Date.now() / 1000).to.be.within(595, 601);
+    expect(server.credential).to.equal(
+      createHmac('sha1', SECRET).update(server.username!).digest('base64'),
+    );
+  };
+
+  it('getStreamParams, /protocols, startLiveView, getActiveStreams and setStreamParams show placeholders', async () => {
+    const params = await text('/liveview/getStreamParams?protocol=webrtc');
+    expect(params.status).to.equal(200);
+    expectHidden(params.body, 'getStreamParams');
+    const turn = (JSON.parse(params.body) as { params: WebrtcParams }).params.turn_servers;
+    expect(turn[0].secret).to.match(/^\(redacted:[0-9a-f]{16}\)$/);
+    expect(turn[1].credential).to.match(/^\(redacted:[0-9a-f]{16}\)$/);
+    expect(turn[1].username).to.equal('fixed');
+    expectHidden((await text('/liveview/protocols')).body, '/liveview/protocols');
+    const start = await post('/liveview/startLiveView', {
+      detectorName: 'Camera',
+      protocol: 'webrtc',
+    });
+    expect(start.status).to.equal(200);
+    expectHidden(start.body, 'startLiveView');
+    expectHidden((await text('/liveview/getActiveStreams')).body, 'getActiveStreams');
+    const set = await post('/liveview/setStreamParams', {
+      protocol: 'webrtc',
+      params: { throttle_ms: 40 },
+    });
+    expect(set.status).to.equal(200);
+    expectHidden(set.body, 'setStreamParams');
+  });
+
+  it('params sent back as shown keep the real secret and credential', async () => {
+    const shown = JSON.parse((await text('/liveview/getStreamParams?protocol=webrtc')).body) as {
+      params: unknown;
+    };
+    const set = await post('/liveview/setStreamParams', {
+      protocol: 'webrtc',
+      params: shown.params,
+    });
+    expect(set.status, set.body).to.equal(200);
+    const ice = JSON.parse(
+      (await text('/liveview/webrtc/ice_servers?detectorName=Camera')).body,
+    ) as {
+      iceServers: { urls: unknown; username?: string; credential?: string }[];
+    };
+    expectMinted(ice.iceServers[1]);
+    expect(ice.iceServers[2]).to.deep.equal({
+      urls: ['turn:static.example.org'],
+      username: 'fixed',
+      credential: STATIC,
+    });
+  });
+
+  it('GET /liveview/webrtc/ice_servers mints per request (RTCIceServer shape, no-store); unknown detector 404', async () => {
+    const res = await text('/liveview/webrtc/ice_servers?detectorName=Camera');
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('cache-control')).to.equal('no-store');
+    const body = JSON.parse(res.body) as {
+      status: string;
+      iceServers: { urls: unknown; username?: string; credential?: string }[];
+      expiresAt: number;
+    };
+    expect(body.status).to.equal('success');
+    expect(body.iceServers[0]).to.deep.equal({ urls: 'stun:stun.example.org:3478' });
+    expectMinted(body.iceServers[1]);
+    expect(body.expiresAt).to.equal(Number(body.iceServers[1].username!.split(':')[0]));
+    expect((await text('/liveview/webrtc/ice_servers')).status).to.equal(200);
+    const unknown = await text('/liveview/webrtc/ice_servers?detectorName=Nope');
+    expect(unknown.status).to.equal(404);
+    expect(JSON.parse(unknown.body)).to.include({ status: 'error' });
+  });
+
+  it('the webrtc_offer answer and the WHEP 201 Link headers (and OPTIONS) carry minted credentials', async () => {
+    const v1 = new TestViewer({ codecs: ['VP8'], dataChannel: false });
+    viewers.push(v1);
+    const answer = await postJson(`${base}/liveview/webrtc_offer`, {
+      detectorName: 'Camera',
+      sdp: await v1.offer(),
+      type: 'offer',
+    });
+    expect(answer.status).to.equal(200);
+    const iceServers = answer.json.iceServers as { urls: unknown; username?: string }[];
+    expectMinted(iceServers[1]);
+    expect(answer.json.expiresAt).to.equal(Number(iceServers[1].username!.split(':')[0]));
+
+    const v2 = new TestViewer({ codecs: ['VP8'], dataChannel: false });
+    viewers.push(v2);
+    const whep = await text('/liveview/whep/Camera', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp' },
+      body: await v2.offer(),
+    });
+    expect(whep.status).to.equal(201);
+    const links = whep.headers.get('link')!.split(/,\s*(?=<)/);
+    expect(links[0]).to.equal('<stun:stun.example.org:3478>; rel="ice-server"');
+    const m =
+      /^<turn:rest\.example\.org:3478>; rel="ice-server"; username="(\d+:anonymous)"; credential="([^"]+)"; credential-type="password"$/.exec(
+        links[1],
+      );
+    expect(m, links[1]).to.not.equal(null);
+    expectMinted({ urls: ['turn:rest.example.org:3478'], username: m![1], credential: m![2] });
+    expect(links[2]).to.equal(
+      `<turn:static.example.org>; rel="ice-server"; username="fixed"; credential="${STATIC}"; credential-type="password"`,
+    );
+    // The stream runs now: OPTIONS announces the ICE servers too.
+    const options = await text('/liveview/whep/Camera', { method: 'OPTIONS' });
+    expect(options.status).to.equal(204);
+    expect(options.headers.get('link')).to.match(/username="\d+:anonymous"/);
   });
 });

@@ -1,6 +1,15 @@
 // The WebRTC view: plays a stream through WHEP, shows getStats() figures, and keeps the
 // metadata channel's messages.
 
+/** The server's ICE servers for this viewer; none if it cannot tell (the WHEP POST then says what is wrong). */
+async function iceServersFor(detectorName) {
+  const url = `./liveview/webrtc/ice_servers?detectorName=${encodeURIComponent(detectorName)}`;
+  const res = await fetch(url).catch(() => null);
+  if (!res?.ok) return [];
+  const body = await res.json().catch(() => ({}));
+  return Array.isArray(body.iceServers) ? body.iceServers : [];
+}
+
 /** Plays a detector's WebRTC stream in a <video>; `onStats(text)` and `onError(text)` report to the page. */
 export class WebrtcView {
   constructor(video, onStats, onError) {
@@ -14,10 +23,21 @@ export class WebrtcView {
     this.state = { framesDecoded: 0, stats: null, metadata: null };
   }
 
-  /** Connects through WHEP to /liveview/whep/{detector}. */
+  /**
+   * Connects through WHEP to /liveview/whep/{detector}, with the ICE servers (TURN credentials
+   * minted for this viewer) from /liveview/webrtc/ice_servers: a browser gathers relay candidates
+   * when it creates the offer, before the WHEP answer's `Link` headers could tell it about them.
+   * The page's `?iceTransportPolicy=relay` makes it use TURN relays only (for testing TURN).
+   */
   async start(detectorName) {
     await this.stop();
-    const pc = new RTCPeerConnection();
+    const pc = new RTCPeerConnection({
+      iceServers: await iceServersFor(detectorName),
+      iceTransportPolicy:
+        new URLSearchParams(window.location.search).get('iceTransportPolicy') === 'relay'
+          ? 'relay'
+          : 'all',
+    });
     this.pc = pc;
     pc.addTransceiver('video', { direction: 'recvonly' });
     const channel = pc.createDataChannel('metadata');

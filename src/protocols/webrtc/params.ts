@@ -1,7 +1,9 @@
 import { isIPv6 } from 'node:net';
 import { IsOptional, ValidateBy, ValidateNested, type ValidationOptions } from 'class-validator';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { IntegerIn, OneOf, StreamParams, TextList, isMapping } from '../../index.js';
+import { isPlaceholder, redact, unredact } from './redaction.js';
+import { DEFAULT_TURN_TTL_S } from './turn-credentials.js';
 
 /** Video codecs liveview encodes for WebRTC. */
 export const VIDEO_CODECS = ['VP8', 'H264'] as const;
@@ -71,41 +73,96 @@ function UrlList(
   );
 }
 
+const PLACEHOLDER_MESSAGE =
+  'is a placeholder for a hidden value that this server does not know (it restarted, or the params came from another server): send the real value';
+
 /** A TURN username or credential: it goes into WHEP `Link` headers. */
 function HeaderSafeText(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'headerSafeText',
       validator: {
-        validate: isHeaderSafe,
-        defaultMessage: () =>
-          'must be a non-empty string of printable ASCII without quotes or backslashes (it is sent in WHEP Link headers)',
+        validate: (v) => isHeaderSafe(v) && !isPlaceholder(v),
+        defaultMessage: (args) =>
+          isPlaceholder(args?.value)
+            ? PLACEHOLDER_MESSAGE
+            : 'must be a non-empty string of printable ASCII without quotes or backslashes (it is sent in WHEP Link headers)',
       },
     },
     options,
   );
 }
 
+/** A TURN REST API secret: printable ASCII, and not together with a static username or credential. */
+function TurnSecret(options?: ValidationOptions): PropertyDecorator {
+  const printable = (v: unknown) =>
+    typeof v === 'string' && v.length > 0 && v.length <= 1024 && /^[\x20-\x7e]*$/.test(v);
+  const alone = (o: object) => {
+    const t = o as TurnServer;
+    return t.username === undefined && t.credential === undefined;
+  };
+  return ValidateBy(
+    {
+      name: 'turnSecret',
+      validator: {
+        // The value is never part of a message: a secret must not reach a log or an answer.
+        validate: (v, args) => printable(v) && !isPlaceholder(v) && alone(args!.object),
+        defaultMessage: (args) => {
+          if (isPlaceholder(args?.value)) return PLACEHOLDER_MESSAGE;
+          if (!printable(args?.value))
+            return 'must be a string of 1..1024 printable ASCII characters';
+          return 'give either secret (liveview mints a username and credential per viewer) or a static username and credential, not both';
+        },
+      },
+    },
+    options,
+  );
+}
+
+/** Shows a secret value as a placeholder in answers (see redaction.ts). */
+const hidden = (v: string | undefined) => (v === undefined ? undefined : redact(v));
+
 const STUN_EXAMPLE =
   'STUN URL such as stun:stun.example.org:3478 (RFC 7064: stun: or stuns:, host, optional port)';
 const TURN_EXAMPLE =
   'TURN URL such as turn:turn.example.org:3478?transport=udp (RFC 7065: turn: or turns:, host, optional port, optional ?transport=udp|tcp)';
 
-/** A TURN server, as in RTCIceServer. */
+/**
+ * A TURN server, as in RTCIceServer: a static `username` and `credential`, or a `secret` shared
+ * with the TURN server (TURN REST API, coturn's `use-auth-secret`) from which liveview mints a
+ * username and credential per viewer. `credential` and `secret` are shown as placeholders in
+ * every answer that shows params (toJSON); sending a placeholder back keeps the value.
+ */
 export class TurnServer {
   /** turn: or turns: URLs (RFC 7065). */
   @UrlList(isTurnUrl, TURN_EXAMPLE)
   urls: string[] = [];
 
-  /** User name (printable ASCII without quotes or backslashes). */
+  /** Static user name (printable ASCII without quotes or backslashes; default none). */
   @IsOptional()
   @HeaderSafeText()
   username?: string;
 
-  /** Password (printable ASCII without quotes or backslashes). */
+  /** Static password (printable ASCII without quotes or backslashes; default none). */
   @IsOptional()
+  @Transform(({ value }) => unredact(value), { toClassOnly: true })
   @HeaderSafeText()
   credential?: string;
+
+  /** TURN REST API shared secret (coturn `static-auth-secret`; default none), instead of username/credential. */
+  @IsOptional()
+  @Transform(({ value }) => unredact(value), { toClassOnly: true })
+  @TurnSecret()
+  secret?: string;
+
+  /** Lifetime in seconds of the credentials minted from `secret`, 60..604800 (default 86400). */
+  @IntegerIn(60, 604_800)
+  ttl_s = DEFAULT_TURN_TTL_S;
+
+  /** What answers show: `credential` and `secret` as placeholders. */
+  toJSON(): Omit<TurnServer, 'toJSON'> {
+    return { ...this, credential: hidden(this.credential), secret: hidden(this.secret) };
+  }
 }
 
 /** Params of a WebRTC stream. */
@@ -141,7 +198,7 @@ export class WebrtcParams extends StreamParams {
   @TextList()
   ice_remote_addresses: string[] = [];
 
-  /** TURN servers (objects with urls, username, credential; default none). */
+  /** TURN servers ({urls, username, credential} or {urls, secret, ttl_s}; default none). */
   @ValidateNested({ each: true })
   @Type(() => TurnServer)
   @ValidateBy({

@@ -87,13 +87,20 @@ export function chooseCodec(sdp: string, preferred: VideoCodec): VideoCodec {
   );
 }
 
-/** ICE servers of a stream's params, as RTCIceServer objects. */
+/**
+ * ICE servers of the server's own peer, as RTCIceServer objects: the STUN servers and the TURN
+ * servers with static credentials. TURN servers with a `secret` are for viewers only: a viewer's
+ * relay candidate reaches the server's host (or STUN) candidate through the TURN server, so the
+ * server needs no relay of its own, and gathering one would delay every (non-trickle) answer.
+ */
 export function iceServersOf(params: WebrtcParams): PeerConfig['iceServers'] {
   return [
     ...params.stun_servers.map((urls) => ({ urls })),
-    ...params.turn_servers.flatMap((t) =>
-      t.urls.map((urls) => ({ urls, username: t.username, credential: t.credential })),
-    ),
+    ...params.turn_servers
+      .filter((t) => t.secret === undefined)
+      .flatMap((t) =>
+        t.urls.map((urls) => ({ urls, username: t.username, credential: t.credential })),
+      ),
   ];
 }
 

@@ -7,6 +7,7 @@ import {
   OneOf,
   Text,
   injectable,
+  principalOf,
   remoteOf,
   validateInto,
   type Protocol,
@@ -16,8 +17,23 @@ import {
 import { IsOptional } from 'class-validator';
 import { WebrtcParams } from './params.js';
 import { answerOffer, checkOffer, onlyCandidatesOn } from './peer.js';
+import {
+  turnUser,
+  viewerIceServers,
+  type IceServer,
+  type IceServerConfig,
+  type ViewerIceServers,
+} from './turn-credentials.js';
 import { WebrtcViewer } from './viewer.js';
 import { WebrtcWorker } from './worker.js';
+
+/** Query of GET /liveview/webrtc/ice_servers. */
+class IceServersQuery {
+  /** Detector (default: the first configured). */
+  @IsOptional()
+  @Text()
+  detectorName?: string;
+}
 
 /** Body of POST /liveview/webrtc_offer (the design note's signaling). */
 class OfferBody {
@@ -65,14 +81,49 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
   }
 
   registerRoutes(router: Router, hub: StreamHub<WebrtcWorker>): void {
-    router.post('/webrtc_offer', async (req, res) => {
-      const body = parseOffer(req.body);
-      const { answer } = await this.connect(hub, body.detectorName, body.sdp, req);
-      res.json({ status: 'success', sdp: answer, type: 'answer' });
+    // The ICE servers a page needs before it creates its RTCPeerConnection (a browser gathers
+    // relay candidates when it creates the offer), TURN credentials minted for the caller.
+    router.get('/webrtc/ice_servers', async (req, res) => {
+      const { detectorName } = parseInto(IceServersQuery, req.query, 'query');
+      const name = hub.detectorName(detectorName);
+      let params = hub.find(name)?.params;
+      if (!params) {
+        // No stream yet: start it on demand as the offer that follows would (held for the grace
+        // period), so that the servers are the ones that offer will get.
+        const worker = await hub.ensure(name);
+        params = worker.params;
+        hub.release(worker);
+      }
+      const ice = iceServersFor(req, params);
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({ status: 'success', iceServers: ice.iceServers, expiresAt: ice.expiresAt });
     });
 
-    router.options('/whep/:detector', (_req, res) => {
+    router.post('/webrtc_offer', async (req, res) => {
+      const body = parseOffer(req.body);
+      const { answer, ice } = await this.connect(hub, body.detectorName, body.sdp, req);
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({
+        status: 'success',
+        sdp: answer,
+        type: 'answer',
+        iceServers: ice.iceServers,
+        expiresAt: ice.expiresAt,
+      });
+    });
+
+    router.options('/whep/:detector', (req, res) => {
       res.setHeader('Accept-Post', SDP);
+      // The WHEP draft lets OPTIONS announce the ICE servers: done for a running stream only (an
+      // OPTIONS, often a CORS preflight, never starts a camera).
+      const worker = findQuietly(hub, req.params.detector as string);
+      if (worker) {
+        const links = iceServerLinks(worker.params, iceServersFor(req, worker.params));
+        if (links.length > 0 && links.every((l) => headerFits('Link', l))) {
+          res.setHeader('Link', links);
+          res.setHeader('Cache-Control', 'no-store');
+        }
+      }
       res.sendStatus(204);
     });
 
@@ -87,8 +138,8 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
         detectorName,
         checkOffer(req.body),
         req,
-        (w) => {
-          links = iceServerLinks(w.params);
+        (w, ice) => {
+          links = iceServerLinks(w.params, ice);
           for (const link of links) checkHeader('Link', link);
         },
       );
@@ -98,7 +149,10 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
       res.setHeader('Content-Type', SDP);
       res.setHeader('Location', location);
       res.setHeader('ETag', `"${viewer.resourceId}"`);
-      if (links.length > 0) res.setHeader('Link', links);
+      if (links.length > 0) {
+        res.setHeader('Link', links);
+        res.setHeader('Cache-Control', 'no-store');
+      }
       res.send(answer);
     });
 
@@ -144,20 +198,27 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
   }
 
   /**
-   * Ensures the stream (on demand), runs `prepare` (what else can fail, before any peer exists),
-   * answers the offer and adds the viewer; nothing is left behind if any step throws.
+   * Ensures the stream (on demand), mints the viewer's ICE servers, runs `prepare` (what else can
+   * fail, before any peer exists), answers the offer and adds the viewer; nothing is left behind
+   * if any step throws.
    */
   private async connect(
     hub: StreamHub<WebrtcWorker>,
     detectorName: string | undefined,
     sdp: string,
     req: Request,
-    prepare?: (worker: WebrtcWorker) => void,
-  ): Promise<{ viewer: WebrtcViewer; answer: string; worker: WebrtcWorker }> {
+    prepare?: (worker: WebrtcWorker, ice: ViewerIceServers) => void,
+  ): Promise<{
+    viewer: WebrtcViewer;
+    answer: string;
+    worker: WebrtcWorker;
+    ice: ViewerIceServers;
+  }> {
     checkOffer(sdp);
     const worker = await hub.ensure(detectorName);
     try {
-      prepare?.(worker);
+      const ice = iceServersFor(req, worker.params);
+      prepare?.(worker, ice);
       const peer = await answerOffer(sdp, worker.params);
       const viewer: WebrtcViewer = new WebrtcViewer(
         peer.pc,
@@ -181,7 +242,7 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
         throw new LiveViewError('the stream stopped while the viewer connected; try again', 503);
       }
       worker.addViewer(viewer);
-      return { viewer, answer: peer.answer, worker };
+      return { viewer, answer: peer.answer, worker, ice };
     } finally {
       hub.release(worker);
     }
@@ -189,11 +250,40 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
 }
 
 function parseOffer(raw: unknown): OfferBody {
+  return parseInto(OfferBody, raw, 'request body');
+}
+
+/** Validates a request's body or query into `cls`; BadRequestError naming the wrong keys. */
+function parseInto<T extends object>(cls: new () => T, raw: unknown, path: string): T {
   try {
-    return validateInto(OfferBody, raw, 'request body');
+    return validateInto(cls, raw, path);
   } catch (err) {
     const problems = (err as { problems?: string[] }).problems;
     throw new BadRequestError(problems ? problems.join('; ') : (err as Error).message);
+  }
+}
+
+/** The ICE servers for the viewer that made `req`: TURN credentials minted for its principal now. */
+function iceServersFor(req: Request, params: IceServerConfig): ViewerIceServers {
+  return viewerIceServers(params, turnUser(principalOf(req)?.subject), Date.now());
+}
+
+/** The running stream of a detector; undefined for none or an unknown detector. */
+function findQuietly(hub: StreamHub<WebrtcWorker>, detectorName: string): WebrtcWorker | undefined {
+  try {
+    return hub.find(hub.detectorName(detectorName));
+  } catch {
+    return undefined;
+  }
+}
+
+/** True if `value` can be sent as an HTTP header. */
+function headerFits(name: string, value: string): boolean {
+  try {
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -218,18 +308,23 @@ function checkHeader(name: string, value: string): void {
   }
 }
 
-/** `Link` headers announcing the ICE servers (WHEP section 4.4). */
-export function iceServerLinks(params: WebrtcParams): string[] {
+/**
+ * `Link` headers announcing the ICE servers (WHEP section 4.4), one per URL: `ice` is what was
+ * minted for the viewer (default: minted now for `anonymous`, for TURN servers with a secret).
+ */
+export function iceServerLinks(
+  params: IceServerConfig,
+  ice: ViewerIceServers = viewerIceServers(params, turnUser(undefined), Date.now()),
+): string[] {
   const quote = (s: string) => `"${s.replace(/"/g, '')}"`;
-  return [
-    ...params.stun_servers.map((url) => `<${url}>; rel="ice-server"`),
-    ...params.turn_servers.flatMap((t) =>
-      t.urls.map(
-        (url) =>
-          `<${url}>; rel="ice-server"` +
-          (t.username ? `; username=${quote(t.username)}` : '') +
-          (t.credential ? `; credential=${quote(t.credential)}; credential-type="password"` : ''),
-      ),
-    ),
-  ];
+  const linksOf = (server: IceServer) =>
+    (Array.isArray(server.urls) ? server.urls : [server.urls]).map(
+      (url) =>
+        `<${url}>; rel="ice-server"` +
+        (server.username ? `; username=${quote(server.username)}` : '') +
+        (server.credential
+          ? `; credential=${quote(server.credential)}; credential-type="password"`
+          : ''),
+    );
+  return ice.iceServers.flatMap(linksOf);
 }

@@ -360,6 +360,9 @@ describe('authentication: credentials', function () {
       expect(Date.parse(/Expires=([^;]+)/.exec(cleared)?.[1] ?? '')).to.be.below(Date.now());
       expect(cleared).to.match(/;\s*HttpOnly/i);
       expect(cleared).to.match(/;\s*SameSite=Strict/i);
+      // A copy of the cookie kept by someone else stops working too.
+      const after = await call(`${base}/liveview/getActiveStreams`, { credential: { cookie } });
+      expect401(after, 'logged out');
     });
     it('a cookie of another server instance (another key) → 401', async () => {
       const other = await startAuthServer(SECRET_YAML);

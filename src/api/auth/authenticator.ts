@@ -38,6 +38,8 @@ export class Authenticator {
   /** Key of the server's own tokens: new at each start, so a restart logs everyone out. */
   private readonly issuedKey = randomBytes(32);
   private readonly providerKeys: JWTVerifyGetKey | Uint8Array | undefined;
+  /** Session tokens ended by a logout, with the time they would have expired (ms). */
+  private readonly revoked = new Map<string, number>();
 
   constructor(readonly config: AuthConfig) {
     this.providerKeys = config.jwt ? providerKeys(config.jwt) : undefined;
@@ -61,6 +63,8 @@ export class Authenticator {
   async verifyIssued(token: string, kind: IssuedKind): Promise<Verified> {
     if (!looksLikeJwt(token) || !this.isIssued(token))
       throw new UnauthorizedError(`invalid ${kind} token`);
+    this.forgetExpiredRevocations();
+    if (this.revoked.has(token)) throw new UnauthorizedError(`${kind} ended (logged out)`);
     try {
       const { payload } = await jwtVerify(token, this.issuedKey, {
         issuer: ISSUER,
@@ -77,6 +81,24 @@ export class Authenticator {
     } catch (err) {
       throw unauthorized(err, kind === 'session' ? 'session (log in again)' : 'URL token');
     }
+  }
+
+  /**
+   * Ends a session token before its expiry (logout): a copy of the cookie stops working too.
+   * Kept in memory until it would have expired anyway; a restart ends every session regardless.
+   */
+  async revoke(token: string): Promise<void> {
+    try {
+      const { expiresAt } = await this.verifyIssued(token, 'session');
+      if (expiresAt !== undefined) this.revoked.set(token, expiresAt);
+    } catch {
+      // Invalid or already ended: nothing to revoke.
+    }
+  }
+
+  private forgetExpiredRevocations(): void {
+    const now = Date.now();
+    for (const [token, expiresAt] of this.revoked) if (expiresAt <= now) this.revoked.delete(token);
   }
 
   /** Signs a session or URL token for `principal`, valid for `ttlS` seconds and never past `notAfter` (ms). */

@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import { parseCookie } from 'cookie';
 import { checkRole, principalOf } from '../../core/access.js';
 import { BadRequestError, UnauthorizedError } from '../../core/errors.js';
 import { isMapping } from '../../core/validation.js';
@@ -46,7 +47,9 @@ export function authRouter(auth: Authenticator): Router {
     });
   });
 
-  router.post('/logout', (req, res) => {
+  router.post('/logout', async (req, res) => {
+    const cookie = req.headers.cookie ? parseCookie(req.headers.cookie)[SESSION_COOKIE] : undefined;
+    if (cookie) await auth.revoke(cookie);
     res.clearCookie(SESSION_COOKIE, {
       httpOnly: true,
       sameSite: 'strict',

@@ -63,8 +63,6 @@ export class Authenticator {
   async verifyIssued(token: string, kind: IssuedKind): Promise<Verified> {
     if (!looksLikeJwt(token) || !this.isIssued(token))
       throw new UnauthorizedError(`invalid ${kind} token`);
-    this.forgetExpiredRevocations();
-    if (this.revoked.has(token)) throw new UnauthorizedError(`${kind} ended (logged out)`);
     try {
       const { payload } = await jwtVerify(token, this.issuedKey, {
         issuer: ISSUER,
@@ -74,6 +72,10 @@ export class Authenticator {
       const role = payload.role;
       if (typeof payload.sub !== 'string' || !isRole(role))
         throw new UnauthorizedError(`invalid ${kind} token`);
+      // Only after the checks: a token of another kind is refused as such, revoked or not.
+      this.forgetExpiredRevocations();
+      if (this.revoked.has(token))
+        throw new UnauthorizedError('session ended (logged out): log in again');
       return {
         principal: { subject: payload.sub, role, via: kind === 'url' ? 'signed-url' : 'session' },
         expiresAt: (payload.exp ?? 0) * 1000,
@@ -117,6 +119,8 @@ export class Authenticator {
       .setAudience(`liveview:${kind}`)
       .setSubject(principal.subject)
       .setIssuedAt(nowS)
+      // Unique per token: two logins in one second must not be one revocable token.
+      .setJti(randomBytes(12).toString('base64url'))
       .setExpirationTime(expS)
       .sign(this.issuedKey);
     return { token, expiresAt: expS * 1000 };

@@ -6,6 +6,9 @@ const lut = new Uint8Array(65536);
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** What `lut` holds now: a stream's window rarely changes, so the table is rebuilt only when it does. */
+let lutKey = '';
+
 /**
  * 'shift' mode: writes min(255, v >> (bitDepth - 8)) of the first `n` values to `dst` for integer
  * dtypes (min(255, v) when bitDepth <= 8), clamp(floor(v / 2^(bitDepth - 8)), 0, 255) for float32.
@@ -17,9 +20,13 @@ export function mapShift(frame: Frame, dst: Uint8Array, n: number): void {
     case 'uint8':
     case 'uint16': {
       const size = frame.dtype === 'uint8' ? 256 : 65536;
-      for (let v = 0; v < size; v++) {
-        const s = v >>> shift;
-        lut[v] = s > 255 ? 255 : s;
+      const key = `shift ${size} ${shift}`;
+      if (key !== lutKey) {
+        for (let v = 0; v < size; v++) {
+          const s = v >>> shift;
+          lut[v] = s > 255 ? 255 : s;
+        }
+        lutKey = key;
       }
       applyLut(data as Uint8Array | Uint16Array, dst, n, frame.dtype === 'uint8');
       break;
@@ -51,14 +58,18 @@ export function mapLinear(
     case 'uint16': {
       // The table uses the same expression as the direct loops, so results do not depend on dtype.
       const size = frame.dtype === 'uint8' ? 256 : 65536;
-      const range = max - min;
-      for (let v = 0; v < size; v++) {
-        if (range > 0) {
-          const x = ((v - min) * 255) / range + 0.5;
-          lut[v] = x > 0 ? (x < 255 ? x : 255) : 0;
-        } else {
-          lut[v] = v > min ? 255 : 0;
+      const key = `linear ${size} ${min} ${max}`;
+      if (key !== lutKey) {
+        const range = max - min;
+        for (let v = 0; v < size; v++) {
+          if (range > 0) {
+            const x = ((v - min) * 255) / range + 0.5;
+            lut[v] = x > 0 ? (x < 255 ? x : 255) : 0;
+          } else {
+            lut[v] = v > min ? 255 : 0;
+          }
         }
+        lutKey = key;
       }
       applyLut(data as Uint8Array | Uint16Array, dst, n, frame.dtype === 'uint8');
       break;

@@ -4,6 +4,21 @@ import type { NormalizeOptions } from './normalize-options.js';
 /** Number of equal-width histogram bins used for uint32/float32 percentiles. */
 export const PERCENTILE_BINS = 65536;
 
+/**
+ * Most uint8/uint16 values whose percentiles are exact (a 1280x720 RGB or a 1024x1024 frame):
+ * larger frames are sampled at every k-th value (see computeWindow), which keeps the window search
+ * of a 2048x2048 frame at a fifth of the cost.
+ */
+export const PERCENTILE_EXACT_LIMIT = 1 << 20;
+
+/** The sampling step for `n` values: 1 up to PERCENTILE_EXACT_LIMIT, else the smallest odd k with n / k <= the limit. */
+export function percentileStep(n: number): number {
+  if (n <= PERCENTILE_EXACT_LIMIT) return 1;
+  // Odd, so that on an image whose width is even the samples still visit every column over the rows.
+  const k = Math.ceil(n / PERCENTILE_EXACT_LIMIT);
+  return k % 2 === 0 ? k + 1 : k;
+}
+
 // Reused across calls so a 30 fps stream does not allocate 256 kB per frame; the window search is
 // synchronous, so no two calls can share it at once (each worker thread has its own module).
 const hist = new Uint32Array(PERCENTILE_BINS);
@@ -60,21 +75,23 @@ function minMaxUint16(a: Uint16Array, n: number): { min: number; max: number } {
   let hi = lo;
   let i = 1;
   if ((a.byteOffset & 3) === 0) {
-    // Reading two pixels per 32-bit load is ~1.5x faster; which half is which does not matter here.
+    // Two pixels per 32-bit load, each half with its own extremes: comparing the two halves with
+    // each other first would be a coin-flip branch on noisy images (5x slower on sensor noise).
     const words = new Uint32Array(a.buffer, a.byteOffset, n >>> 1);
     const m = words.length;
+    let lo2 = lo;
+    let hi2 = hi;
     for (let k = 0; k < m; k++) {
       const x = words[k];
       const v = x & 0xffff;
       const w = x >>> 16;
-      if (v < w) {
-        if (v < lo) lo = v;
-        if (w > hi) hi = w;
-      } else {
-        if (w < lo) lo = w;
-        if (v > hi) hi = v;
-      }
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+      if (w < lo2) lo2 = w;
+      if (w > hi2) hi2 = w;
     }
+    if (lo2 < lo) lo = lo2;
+    if (hi2 > hi) hi = hi2;
     i = m * 2;
   }
   for (; i < n; i++) {
@@ -137,9 +154,12 @@ function percentileWindow(
   if (frame.dtype === 'uint8' || frame.dtype === 'uint16') {
     const bins = frame.dtype === 'uint8' ? 256 : 65536;
     hist.fill(0, 0, bins);
-    if (frame.dtype === 'uint8') histUint8(frame.data as Uint8Array, n);
+    const step = percentileStep(n);
+    let total = n;
+    if (step > 1) total = histStep(frame.data as Uint8Array | Uint16Array, n, step);
+    else if (frame.dtype === 'uint8') histUint8(frame.data as Uint8Array, n);
     else histUint16(frame.data as Uint16Array, n);
-    const [lo, hi] = findBin(bins, need(lowPercent, n), need(highPercent, n));
+    const [lo, hi] = findBin(bins, need(lowPercent, total), need(highPercent, total));
     return { min: lo, max: hi };
   }
 
@@ -160,6 +180,16 @@ function percentileWindow(
     min: needLow >= total ? max : edge(lo),
     max: needHigh >= total ? max : edge(hi),
   };
+}
+
+/** Counts values 0, k, 2k, … below n; returns how many. */
+function histStep(a: Uint8Array | Uint16Array, n: number, step: number): number {
+  let count = 0;
+  for (let i = 0; i < n; i += step) {
+    hist[a[i]]++;
+    count++;
+  }
+  return count;
 }
 
 function histUint8(a: Uint8Array, n: number): void {

@@ -219,10 +219,14 @@ export class MockDetector extends BaseDetector {
       this.setState('error', errorMessage(err));
       return;
     }
+    // Frames are due on a fixed grid, so timer lateness never accumulates into drift. A slot that
+    // already passed (a slow frame, a busy event loop) is dropped, not caught up with a burst.
+    const period = this.framePeriodMs;
     const now = performance.now();
-    // Keep a steady rate, but after a stall (busy event loop) restart from now instead of bursting.
-    const due = this.nextDueMs + this.framePeriodMs;
-    this.schedule(due < now - this.framePeriodMs ? now : due);
+    let due = this.nextDueMs + period;
+    if (due <= now) due += Math.ceil((now - due) / period) * period;
+    if (due <= now) due += period;
+    this.schedule(due);
   }
 
   private captureOne(): void {
@@ -241,7 +245,6 @@ export class MockDetector extends BaseDetector {
 
   private makeFrame(): Frame {
     const o = this.options;
-    const timestamp = nowNs();
     this.scene ??= new Scene({
       width: o.width,
       height: o.height,
@@ -257,6 +260,9 @@ export class MockDetector extends BaseDetector {
       gain: o.gain,
       noisePercent: o.noise,
     });
+    // Captured when the frame is complete, as a camera's readout ends: a viewer's latency measured
+    // from it must not include the time the scene took to draw.
+    const timestamp = nowNs();
     const frameNumber = this.frameNumber++;
     if (o.pixel_code) {
       const white = 2 ** o.bit_depth - 1;

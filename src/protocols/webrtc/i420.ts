@@ -13,10 +13,12 @@ export interface I420Picture {
 /**
  * Converts an 8-bit display frame to I420. Gray goes straight to Y with U = V = 128 (no RGB
  * round trip); RGB uses BT.601 limited range, as browsers decode it. An odd width or height
- * loses its last column or row, since 4:2:0 needs even sizes.
+ * loses its last column or row, since 4:2:0 needs even sizes. `out`, a picture of the same size
+ * that no encoder still reads, is written over and returned instead of a new one (default none).
  */
 export function toI420(
   frame: Pick<DisplayFrame, 'data' | 'width' | 'height' | 'channels'>,
+  out?: I420Picture,
 ): I420Picture {
   const width = frame.width & ~1;
   const height = frame.height & ~1;
@@ -26,7 +28,8 @@ export function toI420(
     );
   }
   const ySize = width * height;
-  const data = new Uint8Array(ySize + ySize / 2);
+  const reuse = out !== undefined && out.width === width && out.height === height;
+  const data = reuse ? out.data : new Uint8Array(ySize + ySize / 2);
   if (frame.channels === 1) grayToI420(frame.data, frame.width, width, height, data);
   else rgbToI420(frame.data, frame.width, width, height, data);
   return { width, height, data };

@@ -2,9 +2,11 @@ import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LiveViewController } from '../core/controller.js';
 import type { SourceState } from '../core/frame-source.js';
+import { STAGES } from '../core/stage-timings.js';
 import {
   ENCODE_SECONDS_BUCKETS,
   LATENCY_SECONDS_BUCKETS,
+  STAGE_SECONDS_BUCKETS,
   StreamTotals,
   type BucketCounts,
 } from '../core/stream-totals.js';
@@ -307,13 +309,29 @@ export function createMetricsRegistry(controller: LiveViewController): Registry 
   new BucketedHistogram(
     {
       name: `${METRICS_PREFIX}stream_latency_seconds`,
-      help: 'Seconds from the capture of a frame to the moment its encoded unit goes to the clients.',
+      help: 'Seconds from the capture of a frame to the moment its encoded unit was handed to every client.',
       labelNames: streamLabels,
       buckets: LATENCY_SECONDS_BUCKETS,
     },
     registry,
     () =>
       snapshot().streams.map((s) => ({ labels: labelsOf(s), buckets: s.totals.latencySeconds })),
+  );
+  new BucketedHistogram(
+    {
+      name: `${METRICS_PREFIX}stream_stage_seconds`,
+      help: 'Seconds each frame spent in each stage: capture_to_source, queue_wait, throttle, convert, encode, send, total (capture to clients).',
+      labelNames: [...streamLabels, 'stage'] as const,
+      buckets: STAGE_SECONDS_BUCKETS,
+    },
+    registry,
+    () =>
+      snapshot().streams.flatMap((s) =>
+        STAGES.map((stage) => ({
+          labels: { ...labelsOf(s), stage },
+          buckets: s.totals.stageSeconds[stage],
+        })),
+      ),
   );
 
   new Gauge({

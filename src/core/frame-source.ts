@@ -1,5 +1,5 @@
 import type { Detector, DetectorState } from './detector.js';
-import type { Frame } from './frame.js';
+import { nowMs, type Frame } from './frame.js';
 import type { Logger } from './logger.js';
 import { LatestQueue } from './latest-queue.js';
 import { StallWatch } from './stall-watch.js';
@@ -175,6 +175,10 @@ export class FrameSource {
   }
 
   private readonly onFrame = (frame: Frame): void => {
+    // The start of the queue_wait stage and the end of capture_to_source. Stamped on the frame
+    // itself because a wrapper or a map entry would allocate per frame; Reflect.set because a
+    // plugin's frozen frame must not throw here (its streams then just lack those two stages).
+    Reflect.set(frame, 'receivedAtMs', nowMs());
     if (this.stallReported) {
       this.stallReported = false;
       this.logger.info(

@@ -31,6 +31,11 @@ export interface Frame {
   detector: string;
   /** Free-form detector metadata (exposure, gain, sequence numbers…). */
   metadata: Record<string, unknown>;
+  /**
+   * When the FrameSource received the frame, ms since the Unix epoch (`nowMs`). The source sets
+   * it; detectors leave it out. A number on the frame, not a wrapper: nothing is allocated for it.
+   */
+  receivedAtMs?: number;
 }
 
 /** An 8-bit frame ready for a display encoder (JPEG, VP8…). */
@@ -61,6 +66,11 @@ export function typedArrayFor(dtype: Dtype, length: number): PixelData {
     case 'float32':
       return new Float32Array(length);
   }
+}
+
+/** Now on the clock of capture times, in ms since the Unix epoch: a double, so no bigint is made. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** Capture time now, in nanoseconds since the Unix epoch. */

@@ -1,3 +1,5 @@
+import { STAGES, type Stage } from './stage-timings.js';
+
 /** Upper bounds, in seconds, of the buckets of a stream's encode-time histogram. */
 export const ENCODE_SECONDS_BUCKETS: readonly number[] = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
@@ -6,6 +8,11 @@ export const ENCODE_SECONDS_BUCKETS: readonly number[] = [
 /** Upper bounds, in seconds, of the buckets of a stream's capture→send latency histogram. */
 export const LATENCY_SECONDS_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+/** Upper bounds, in seconds, of the buckets of the per-stage histograms (µs-scale sends to slow encodes). */
+export const STAGE_SECONDS_BUCKETS: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 ];
 
 /**
@@ -61,8 +68,12 @@ export class StreamTotals {
   bytesSent = 0;
   /** Seconds each successful encode took. */
   readonly encodeSeconds = new BucketCounts(ENCODE_SECONDS_BUCKETS);
-  /** Seconds from a frame's capture to the moment its unit went to the sessions. */
+  /** Seconds from a frame's capture to the moment its unit was handed to every session (`total`). */
   readonly latencySeconds = new BucketCounts(LATENCY_SECONDS_BUCKETS);
+  /** Seconds each frame spent in each stage (see stage-timings.ts for what each one covers). */
+  readonly stageSeconds = Object.fromEntries(
+    STAGES.map((stage) => [stage, new BucketCounts(STAGE_SECONDS_BUCKETS)]),
+  ) as Readonly<Record<Stage, BucketCounts>>;
 
   /** Adds another's counts to these; returns this. */
   add(other: StreamTotals): this {
@@ -74,6 +85,7 @@ export class StreamTotals {
     this.bytesSent += other.bytesSent;
     this.encodeSeconds.add(other.encodeSeconds);
     this.latencySeconds.add(other.latencySeconds);
+    for (const stage of STAGES) this.stageSeconds[stage].add(other.stageSeconds[stage]);
     return this;
   }
 }

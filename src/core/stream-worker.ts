@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { nowNs, type DisplayFrame, type Frame } from './frame.js';
+import { nowMs, type DisplayFrame, type Frame } from './frame.js';
 import type { FrameSource, FrameSubscription } from './frame-source.js';
 import { StreamTotals } from './stream-totals.js';
+import { StageTimings, type StageLatencies, type StageMarks } from './stage-timings.js';
 import type { Logger } from './logger.js';
 import { normalize } from './normalize.js';
 import { subsample } from './subsample.js';
@@ -82,7 +83,21 @@ export interface StreamStatus {
   framesSkipped: number;
   encodeErrors: number;
   fps: number;
+  /**
+   * p50 and p95 in ms of each stage of the recent frames (last 5 s, at most 512 frames):
+   * capture_to_source, queue_wait, throttle, convert, encode, send, total (see stage-timings.ts).
+   */
+  latencyMs: StageLatencies;
 }
+
+export {
+  STAGES,
+  type MarkedStage,
+  type Stage,
+  type StageLatencies,
+  type StageMarks,
+  type StagePercentiles,
+} from './stage-timings.js';
 
 const FPS_WINDOW_MS = 2000;
 
@@ -117,6 +132,13 @@ export abstract class StreamWorker<
   private readonly slowReaders: SlowReaderReport;
   /** The timings, and the counts of the sessions that left; `totals()` adds the rest. */
   private readonly history = new StreamTotals();
+  private readonly timings = new StageTimings(this.history.stageSeconds);
+  /**
+   * Where `encode()` marks the end of its conversion (`mark('convert')`) and of its encoder
+   * (`mark('encode')`); what follows the last mark counts as sending. `toDisplay` marks
+   * `convert` itself. Marking nothing makes all of `encode()` the encode stage.
+   */
+  protected readonly stages: StageMarks = this.timings;
   /** Frames encoded. */
   framesEncoded = 0;
   /** Encodes that failed. */
@@ -270,7 +292,13 @@ export abstract class StreamWorker<
 
   /** Subsamples and normalizes a frame to 8 bit with the stream's params. */
   protected toDisplay(frame: Frame, params: P): DisplayFrame {
-    return normalize(subsample(frame, subsampleOptionsOf(params)), normalizeOptionsOf(params));
+    const display = normalize(
+      subsample(frame, subsampleOptionsOf(params)),
+      normalizeOptionsOf(params),
+    );
+    // A protocol that converts further (I420) marks again; the later mark wins.
+    this.stages.mark('convert');
+    return display;
   }
 
   /** Counters for getActiveStreams. */
@@ -299,6 +327,7 @@ export abstract class StreamWorker<
       framesSkipped: clients.reduce((n, c) => n + c.framesSkipped, 0),
       encodeErrors: this.encodeErrors,
       fps: this.measuredFps(),
+      latencyMs: this.timings.latencies(),
     };
   }
 
@@ -330,8 +359,10 @@ export abstract class StreamWorker<
       const droppedBefore = queue.dropped;
       let wait: number;
       let waited = false;
+      let pauseFrom = 0;
       // Recomputed after a params change wakes the wait: a shorter throttle applies at once.
       while ((wait = lastEncode + this.currentParams.throttle_ms - performance.now()) > 0) {
+        if (!waited) pauseFrom = nowMs();
         waited = true;
         const paramsChanged = this.paramsChanged.signal;
         try {
@@ -342,18 +373,22 @@ export abstract class StreamWorker<
           if (this.stopped) return;
         }
       }
+      let throttleMs = 0;
       if (waited) {
         const newer = queue.takeNewest();
         this.throttled += queue.dropped - droppedBefore;
         if (newer) frame = newer;
+        // Only the part of the pause this frame was there for: a newer one arrived during it.
+        throttleMs = Math.max(0, nowMs() - Math.max(pauseFrom, frame.receivedAtMs ?? pauseFrom));
       }
       lastEncode = performance.now();
-      await this.encodeAndSend(frame);
+      await this.encodeAndSend(frame, throttleMs);
     }
   }
 
-  private async encodeAndSend(frame: Frame): Promise<void> {
+  private async encodeAndSend(frame: Frame, throttleMs: number): Promise<void> {
     let unit: EncodedUnit<U>;
+    this.timings.begin(frame.receivedAtMs ?? NaN, throttleMs);
     const began = performance.now();
     try {
       unit = await this.encode(frame, this.currentParams);
@@ -367,6 +402,7 @@ export abstract class StreamWorker<
       }
       return;
     }
+    const encodedAt = nowMs();
     if (this.stopped) return;
     this.framesEncoded++;
     this.latestUnit = unit;
@@ -374,10 +410,6 @@ export abstract class StreamWorker<
     this.history.encodeSeconds.observe((now - began) / 1000);
     this.encodeTimes.push(now);
     if (this.encodeTimes.length > 256) this.encodeTimes = this.encodeTimes.slice(-128);
-    // Capture → hand-over, on the clock of capture times (nowNs); a unit without one is not timed.
-    if (unit.timestamp > 0n) {
-      this.history.latencySeconds.observe(Math.max(0, Number(nowNs() - unit.timestamp) / 1e9));
-    }
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.resolve(unit);
@@ -390,7 +422,16 @@ export abstract class StreamWorker<
         this.removeSession(session);
       }
     }
+    // Capture → handed to every session, on the clock of capture times; a unit or frame without
+    // a capture time (0) is not timed from capture.
+    const total = this.timings.finish(msOf(frame.timestamp), msOf(unit.timestamp), encodedAt);
+    if (Number.isFinite(total)) this.history.latencySeconds.observe(total / 1000);
   }
+}
+
+/** A capture time in ms since the epoch, NaN for none (0): a double, not bigint arithmetic, which allocates. */
+function msOf(timestamp: bigint): number {
+  return timestamp > 0n ? Number(timestamp) / 1e6 : NaN;
 }
 
 /** A worker of any unit type (the controller does not look inside units). */

@@ -38,6 +38,7 @@ const FAMILIES: Record<string, PromFamily['type']> = {
   liveview_stream_fps: 'gauge',
   liveview_stream_encode_seconds: 'histogram',
   liveview_stream_latency_seconds: 'histogram',
+  liveview_stream_stage_seconds: 'histogram',
   liveview_detector_state: 'gauge',
   liveview_detector_frames_received_total: 'counter',
   liveview_detector_readers: 'gauge',
@@ -128,6 +129,14 @@ describe('GET /metrics (Prometheus)', function () {
     expect(histogramValue(second, 'liveview_stream_encode_seconds', mjpeg).count).to.be.greaterThan(
       encode1.count,
     );
+    for (const stage of ['capture_to_source', 'queue_wait', 'convert', 'encode', 'send', 'total']) {
+      const labels = { ...mjpeg, stage };
+      const was = histogramValue(first, 'liveview_stream_stage_seconds', labels);
+      const now = histogramValue(second, 'liveview_stream_stage_seconds', labels);
+      expect(was.count, stage).to.be.at.least(5);
+      expect(now.count, stage).to.be.greaterThan(was.count);
+      expect(now.sum, stage).to.be.at.least(was.sum);
+    }
     expect(stream(second, 'fps')).to.be.greaterThan(0);
 
     reader.close();

@@ -40,10 +40,13 @@ export class BinaryWorker extends StreamWorker<BinaryParams, BinaryUnit, BinaryS
 
   protected async encode(frame: Frame, params: BinaryParams): Promise<EncodedUnit<BinaryUnit>> {
     const image = subsample(frame, subsampleOptionsOf(params));
+    this.stages.mark('convert');
     const data = image.data;
     // Typed arrays are little-endian on every platform Node runs on, which is UC2F's byte order.
     const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const payload = await compressPayload(raw, params.compression, params.compression_level);
+    // Building the UC2F packet (a copy into header and trailer) is framing: the send stage.
+    this.stages.mark('encode');
     const packet = buildPacket(
       {
         width: image.width,

@@ -25,6 +25,8 @@ export class MjpegWorker extends StreamWorker<MjpegParams, MjpegPart> {
     const jpeg = await image
       .jpeg({ quality: params.jpeg_quality, optimiseCoding: false })
       .toBuffer();
+    // toDisplay marked the conversion; the multipart header after this is framing (send).
+    this.stages.mark('encode');
     return { ...unitOf(frame, jpeg, display.width, display.height), window: display.window };
   }
 }

@@ -2,8 +2,8 @@ import { H264Packetizer, Vp8Packetizer } from 'werift';
 import { StreamWorker, type EncodedUnit, type Frame, type WorkerContext } from '../../index.js';
 import { toI420, type I420Picture } from './i420.js';
 import type { VideoCodec, WebrtcParams } from './params.js';
-import { VideoEncoder } from './video-encoder.js';
-import type { EncodedVideo, VideoUnit } from './video-unit.js';
+import { VideoEncoder, type EncodedPacket } from './video-encoder.js';
+import type { VideoUnit } from './video-unit.js';
 import type { WebrtcViewer } from './viewer.js';
 
 /** Shortest time between two keyframes asked for by PLI/FIR (a new viewer always gets one). */
@@ -16,6 +16,14 @@ const BITRATE_HYSTERESIS = 0.15;
 const VP8_RETUNE_MIN_MS = 3000;
 /** Share of the weakest viewer's estimate the encoder aims at, to leave room for RTX and RTCP. */
 const ESTIMATE_SHARE = 0.85;
+
+/** One codec's encoder output for a frame, before packetizing. */
+interface EncodedAccessUnit {
+  codec: VideoCodec;
+  keyframe: boolean;
+  packets: EncodedPacket[];
+  packetizer: Vp8Packetizer | H264Packetizer;
+}
 
 interface CodecState {
   encoder: VideoEncoder;
@@ -107,14 +115,24 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcVi
   protected async encode(frame: Frame, params: WebrtcParams): Promise<EncodedUnit<VideoUnit>> {
     const display = this.toDisplay(frame, params);
     const picture = toI420(display);
+    this.stages.mark('convert');
     this.followEstimates(params);
     const ts90k = Number((frame.timestamp * 9n) / 100_000n);
     const states = [...this.codecs.entries()];
     const encoded = await Promise.all(
       states.map(([codec, state]) => this.encodeOne(codec, state, picture, ts90k, params)),
     );
+    // Packetized after every encoder is done, so the send stage holds all of the RTP work.
+    this.stages.mark('encode');
     const video: VideoUnit['video'] = {};
-    for (const v of encoded) if (v) video[v.codec] = v;
+    const rtpTimestamp = ts90k % 0x1_0000_0000;
+    for (const e of encoded) {
+      if (!e) continue;
+      const packets = e.packets.flatMap((p) =>
+        e.packetizer.packetize(Buffer.from(p.data), rtpTimestamp),
+      );
+      video[e.codec] = { codec: e.codec, keyframe: e.keyframe, packets };
+    }
     const metadata = JSON.stringify({
       frameNumber: frame.frameNumber,
       timestamp: frame.timestamp.toString(),
@@ -140,7 +158,7 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcVi
     picture: I420Picture,
     ts90k: number,
     params: WebrtcParams,
-  ): Promise<EncodedVideo | undefined> {
+  ): Promise<EncodedAccessUnit | undefined> {
     // Asked for, or the periodic one: a viewer that never asks still gets a picture in time.
     const keyframe =
       state.keyframeDue || performance.now() - state.lastKeyframeAt >= params.keyframe_interval_ms;
@@ -149,11 +167,7 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcVi
     if (packets.length === 0) return undefined;
     const isKey = packets.some((p) => p.keyframe);
     if (isKey) state.lastKeyframeAt = performance.now();
-    const rtpTimestamp = ts90k % 0x1_0000_0000;
-    const rtp = packets.flatMap((p) =>
-      state.packetizer.packetize(Buffer.from(p.data), rtpTimestamp),
-    );
-    return { codec, keyframe: isKey, packets: rtp };
+    return { codec, keyframe: isKey, packets, packetizer: state.packetizer };
   }
 
   private followEstimates(params: WebrtcParams): void {

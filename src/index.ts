@@ -24,4 +24,5 @@ export * from './core/normalize.js';
 export * from './core/subsample.js';
 export * from './core/pixel-code.js';
 export { SafeEmitter } from './core/safe-emitter.js';
+export { BufferRing } from './core/buffer-ring.js';
 export type { Logger } from './core/logger.js';

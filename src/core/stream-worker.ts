@@ -6,6 +6,7 @@ import { StageTimings, type StageLatencies, type StageMarks } from './stage-timi
 import type { Logger } from './logger.js';
 import { normalize } from './normalize.js';
 import { subsample } from './subsample.js';
+import { BufferRing } from './buffer-ring.js';
 import { LiveViewError, errorMessage } from './errors.js';
 import { SlowReaderReport } from './slow-reader-report.js';
 import { normalizeOptionsOf, subsampleOptionsOf, type StreamParams } from './stream-params.js';
@@ -139,6 +140,8 @@ export abstract class StreamWorker<
    * `convert` itself. Marking nothing makes all of `encode()` the encode stage.
    */
   protected readonly stages: StageMarks = this.timings;
+  /** Output of toDisplay, reused frame after frame. */
+  private readonly displayBuffers = new BufferRing();
   /** Frames encoded. */
   framesEncoded = 0;
   /** Encodes that failed. */
@@ -292,9 +295,12 @@ export abstract class StreamWorker<
 
   /** Subsamples and normalizes a frame to 8 bit with the stream's params. */
   protected toDisplay(frame: Frame, params: P): DisplayFrame {
+    const small = subsample(frame, subsampleOptionsOf(params));
     const display = normalize(
-      subsample(frame, subsampleOptionsOf(params)),
+      small,
       normalizeOptionsOf(params),
+      // One encode at a time: the buffer of two frames ago is no longer read.
+      this.displayBuffers.next(small.width * small.height * small.channels),
     );
     // A protocol that converts further (I420) marks again; the later mark wins.
     this.stages.mark('convert');

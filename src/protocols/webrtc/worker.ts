@@ -1,5 +1,11 @@
 import { H264Packetizer, Vp8Packetizer } from 'werift';
-import { StreamWorker, type EncodedUnit, type Frame, type WorkerContext } from '../../index.js';
+import {
+  BufferRing,
+  StreamWorker,
+  type EncodedUnit,
+  type Frame,
+  type WorkerContext,
+} from '../../index.js';
 import { toI420, type I420Picture } from './i420.js';
 import type { VideoCodec, WebrtcParams } from './params.js';
 import { VideoEncoder, type EncodedPacket } from './video-encoder.js';
@@ -42,6 +48,8 @@ interface CodecState {
  */
 export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcViewer> {
   private readonly codecs = new Map<VideoCodec, CodecState>();
+  /** I420 pictures, reused frame after frame. */
+  private readonly pictureBuffers = new BufferRing();
   private lastBitrateCheck = 0;
 
   constructor(context: WorkerContext<WebrtcParams>) {
@@ -114,7 +122,14 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcVi
 
   protected async encode(frame: Frame, params: WebrtcParams): Promise<EncodedUnit<VideoUnit>> {
     const display = this.toDisplay(frame, params);
-    const picture = toI420(display);
+    const width = display.width & ~1;
+    const height = display.height & ~1;
+    // Encoders are done with a picture before the next frame: two buffers in turn suffice.
+    const picture = toI420(display, {
+      width,
+      height,
+      data: this.pictureBuffers.next((width * height * 3) / 2),
+    });
     this.stages.mark('convert');
     this.followEstimates(params);
     const ts90k = Number((frame.timestamp * 9n) / 100_000n);

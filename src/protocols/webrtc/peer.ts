@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   MediaStreamTrack,
   RTCPeerConnection,
+  RTCRtpHeaderExtensionParameters,
   RtcpRrPacket,
   useAbsSendTime,
   useH264,
@@ -19,6 +20,7 @@ import {
 import { BadRequestError, errorMessage } from '../../index.js';
 import { disableDefaultStunServer } from './no-default-stun.js';
 import type { VideoCodec, WebrtcParams } from './params.js';
+import { PLAYOUT_DELAY_URI } from './rtp-sender.js';
 
 disableDefaultStunServer();
 
@@ -133,7 +135,15 @@ export async function answerOffer(offerSdp: string, params: WebrtcParams): Promi
           : useH264({ rtcpFeedback: [useNACK(), usePLI(), useREMB()], parameters: H264_FMTP }),
       ],
     },
-    headerExtensions: { video: [useSdesMid(), useAbsSendTime()] },
+    // abs-send-time feeds the browser's bandwidth estimate (REMB); playout-delay 0/0 asks it to
+    // render each frame as soon as it is decoded. Each only if the offer has it.
+    headerExtensions: {
+      video: [
+        useSdesMid(),
+        useAbsSendTime(),
+        new RTCRtpHeaderExtensionParameters({ uri: PLAYOUT_DELAY_URI }),
+      ],
+    },
   });
   try {
     try {

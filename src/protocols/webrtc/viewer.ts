@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  RtpHeader,
-  RtpPacket,
   type MediaStreamTrack,
   type RTCDataChannel,
   type RTCPeerConnection,
@@ -12,6 +10,7 @@ import {
 import { BaseSession, type EncodedUnit } from '../../index.js';
 import type { VideoCodec } from './params.js';
 import { closePeer } from './peer.js';
+import { ViewerRtpSender } from './rtp-sender.js';
 import type { VideoUnit } from './video-unit.js';
 
 /** A viewer that sent no RTCP for this long has vanished (browsers report about every second). */
@@ -37,7 +36,7 @@ export class WebrtcViewer extends BaseSession<VideoUnit> {
   readonly resourceId = randomUUID();
   /** PLI/FIR requests received. */
   keyframeRequests = 0;
-  private sequence = Math.floor(Math.random() * 0x10000);
+  private readonly rtp: ViewerRtpSender;
   private waitingForKeyframe = true;
   private metadataChannel: RTCDataChannel | undefined;
   private lastRtcpAt = Date.now();
@@ -52,12 +51,14 @@ export class WebrtcViewer extends BaseSession<VideoUnit> {
     readonly pc: RTCPeerConnection,
     readonly sender: RTCRtpSender,
     receiver: RTCRtpReceiver,
-    private readonly track: MediaStreamTrack,
+    /** The track on the viewer's sender (RTP goes out through `ViewerRtpSender`, beside it). */
+    readonly track: MediaStreamTrack,
     readonly codec: VideoCodec,
     remote: string,
     private readonly hooks: ViewerHooks,
   ) {
     super('webrtc', remote, () => hooks.closed());
+    this.rtp = new ViewerRtpSender(sender);
     this.peerClosed = new Promise((resolve) => {
       this.resolvePeerClosed = resolve;
     });
@@ -111,6 +112,8 @@ export class WebrtcViewer extends BaseSession<VideoUnit> {
     ) {
       this.hooks.requestKeyframe(this.codec, false);
     }
+    // Nothing goes out before DTLS is up (it would be lost): the first frame sent is a keyframe.
+    if (!this.rtp.ready) return;
     if (this.waitingForKeyframe) {
       if (!video.keyframe) {
         this.framesSkipped++;
@@ -118,12 +121,9 @@ export class WebrtcViewer extends BaseSession<VideoUnit> {
       }
       this.waitingForKeyframe = false;
     }
-    for (const packet of video.packets) {
-      const header = new RtpHeader({ ...packet.header, sequenceNumber: this.sequence });
-      this.sequence = (this.sequence + 1) & 0xffff;
-      this.track.writeRtp(new RtpPacket(header, packet.payload));
-      this.bytesSent += packet.payload.length;
-    }
+    // Written at once, back to back: header rewrite, SRTP, send; no await in between.
+    this.rtp.sendFrame(video.packets);
+    this.bytesSent = this.rtp.bytesSent;
     this.framesSent++;
     if (this.metadataChannel?.readyState === 'open') this.metadataChannel.send(unit.data.metadata);
   }

@@ -116,6 +116,8 @@ export class WebrtcViewer extends BaseSession<VideoUnit> {
     if (!this.rtp.ready) return;
     if (this.waitingForKeyframe) {
       if (!video.keyframe) {
+        // The keyframe asked for at join may have gone by before DTLS was up: ask again.
+        this.hooks.requestKeyframe(this.codec, false);
         this.framesSkipped++;
         return;
       }

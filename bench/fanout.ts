@@ -11,6 +11,7 @@ import {
   type ChildServer,
   type ViewerKind,
   type ViewersProcess,
+  WEBRTC_CODEC,
 } from './harness.js';
 import { fmt, median, printTable } from './stats.js';
 
@@ -20,7 +21,7 @@ const CAMERA = `detectors:
     type: mock
     options: { width: 1280, height: 720, fps: 30, pattern: noise }
 protocols:
-  webrtc: { ice_host_addresses: [127.0.0.1], ice_remote_addresses: [127.0.0.1] }
+  webrtc: { codec: ${WEBRTC_CODEC}, ice_host_addresses: [127.0.0.1], ice_remote_addresses: [127.0.0.1] }
   mjpeg: { throttle_ms: 0 }
 `;
 
@@ -171,7 +172,7 @@ export async function benchFanout(runs: number): Promise<void> {
     ]);
   }
   printTable(
-    `WebRTC fan-out: mock 1280x720 at 30 fps (noise), VP8, werift viewers that count RTP marker bits ` +
+    `WebRTC fan-out: mock 1280x720 at 30 fps (noise), ${WEBRTC_CODEC}, werift viewers that count RTP marker bits ` +
       `and never decode, all in one separate process (seed webrtc_offer); ${seconds} s after ${warmupMs / 1000} s warm-up, median of ${runs} runs`,
     [
       'viewers',

@@ -13,6 +13,7 @@ import {
   startChildServer,
   withTimeout,
   type ChildServer,
+  WEBRTC_CODEC,
 } from './harness.js';
 import { fmt, median, printTable } from './stats.js';
 
@@ -22,8 +23,8 @@ const PIXEL_CODE_JS = fileURLToPath(new URL('../src/core/pixel-code.js', import.
 type Path = 'whep' | 'offer' | 'mjpeg';
 
 const PATHS: { path: Path; label: string }[] = [
-  { path: 'whep', label: 'WebRTC VP8, WHEP (as web/views/webrtc.js)' },
-  { path: 'offer', label: 'WebRTC VP8, seed webrtc_offer (as webrtc_stream.html)' },
+  { path: 'whep', label: `WebRTC ${WEBRTC_CODEC}, WHEP (as web/views/webrtc.js)` },
+  { path: 'offer', label: `WebRTC ${WEBRTC_CODEC}, seed webrtc_offer (as webrtc_stream.html)` },
   { path: 'mjpeg', label: 'MJPEG, <img> drawn at 100 Hz' },
 ];
 
@@ -33,7 +34,7 @@ const CAMERA = `detectors:
     type: mock
     options: { width: 1280, height: 720, fps: 30, pattern: noise }
 protocols:
-  webrtc: { ice_host_addresses: [127.0.0.1], ice_remote_addresses: [127.0.0.1] }
+  webrtc: { codec: ${WEBRTC_CODEC}, ice_host_addresses: [127.0.0.1], ice_remote_addresses: [127.0.0.1] }
   mjpeg: { throttle_ms: 0 }
 `;
 

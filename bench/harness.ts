@@ -274,3 +274,6 @@ export function envNumber(name: string, fallback: number): number {
   const n = v === undefined || v === '' ? NaN : Number(v);
   return Number.isFinite(n) ? n : fallback;
 }
+
+/** Codec of the WebRTC benches: `BENCH_WEBRTC_CODEC` (default VP8, the codec of the issue's baseline; H264 also). */
+export const WEBRTC_CODEC = process.env.BENCH_WEBRTC_CODEC === 'H264' ? 'H264' : 'VP8';

@@ -6,7 +6,7 @@
 // 'counts', id}` with `{type: 'counts', id, counts, cpu}`, and ends on SIGTERM or when the parent
 // goes away.
 import http from 'node:http';
-import { RTCPeerConnection, useVP8, useNACK, usePLI, useREMB } from 'werift';
+import { RTCPeerConnection, useH264, useVP8, useNACK, usePLI, useREMB } from 'werift';
 import { onlyCandidatesOn } from '../src/protocols/webrtc/peer.js';
 
 interface Counter {
@@ -30,7 +30,13 @@ async function webrtcViewer(url: string, phase: (p: string) => void): Promise<Co
     iceUseIpv6: false,
     iceUseTcp: false,
     bundlePolicy: 'max-bundle',
-    codecs: { video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useREMB()] })] },
+    // Both codecs offered, as a browser does: the server's `codec` param picks.
+    codecs: {
+      video: [
+        useVP8({ rtcpFeedback: [useNACK(), usePLI(), useREMB()] }),
+        useH264({ rtcpFeedback: [useNACK(), usePLI(), useREMB()] }),
+      ],
+    },
   });
   try {
     let frames = 0;

@@ -13,7 +13,7 @@ detectors:
     type: mock
     options: { width: 320, height: 240, fps: 30 }
 protocols:
-  webrtc: { ice_host_addresses: [127.0.0.1] }
+  webrtc: { codec: VP8, ice_host_addresses: [127.0.0.1] }
 # A WHEP player served from another origin (the CORS test below); any other origin is refused.
 server: { cors_origins: ['http://127.0.0.1:9999'] }
 `;

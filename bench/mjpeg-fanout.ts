@@ -1,55 +1,6 @@
-import http from 'node:http';
+import { PartCounter } from './part-counter.js';
 import { startBenchServer } from './server.js';
 import { cpuSeconds, fmt, median, printTable } from './stats.js';
-
-/**
- * A frame counter for a multipart stream that parses only the part headers and skips the JPEG
- * bytes, so that 50 clients cost the bench process little CPU.
- */
-class PartCounter {
-  parts = 0;
-  private skip = 0;
-  private head = Buffer.alloc(0);
-  private req: http.ClientRequest;
-
-  constructor(url: string) {
-    this.req = http.get(url, (res) => res.on('data', (chunk: Buffer) => this.onData(chunk)));
-    this.req.on('error', () => undefined);
-  }
-
-  close(): void {
-    this.req.destroy();
-  }
-
-  private onData(chunk: Buffer): void {
-    let buf = chunk;
-    while (buf.length > 0) {
-      if (this.skip > 0) {
-        const n = Math.min(this.skip, buf.length);
-        this.skip -= n;
-        buf = buf.subarray(n);
-        continue;
-      }
-      // Header bytes are few; only a header split across chunks is copied.
-      const combined = this.head.length > 0 ? Buffer.concat([this.head, buf]) : buf;
-      const end = combined.indexOf('\r\n\r\n');
-      if (end < 0) {
-        this.head = Buffer.from(combined);
-        return;
-      }
-      this.consumeHead(combined.subarray(0, end).toString('latin1'));
-      this.head = Buffer.alloc(0);
-      buf = combined.subarray(end + 4);
-    }
-  }
-
-  private consumeHead(head: string): void {
-    const m = /Content-Length: (\d+)/i.exec(head);
-    if (!m) return;
-    this.parts++;
-    this.skip = Number(m[1]) + 2;
-  }
-}
 
 /** One measurement: N clients for `seconds`; delivered fps per client and server CPU. */
 async function measure(

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { BinaryClient } from '../test/helpers/binary-client.js';
 import { MultipartReader } from '../test/helpers/multipart-reader.js';
 import { TestViewer } from '../test/helpers/webrtc-viewer.js';
+import { withTimeout } from './harness.js';
 
 /** Something the soak opened and must close at the end (or when the server crashes). */
 export interface Closable {
@@ -20,24 +21,7 @@ export interface Tally {
   errors: Map<string, number>;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `promise`, or a rejection naming `what` after `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { sleep, withTimeout } from './harness.js';
 
 /** Runs `task(0..count-1)` with at most `concurrency` running at once; never throws. */
 export async function pool(

@@ -5,7 +5,7 @@
 // sends `{type: 'ready', retries}` (or `{type: 'failed', error}`) over IPC, answers `{cmd:
 // 'counts', id}` with `{type: 'counts', id, counts, cpu}`, and ends on SIGTERM or when the parent
 // goes away.
-import http from 'node:http';
+import { PartCounter } from './part-counter.js';
 import { RTCPeerConnection, useH264, useVP8, useNACK, usePLI, useREMB } from 'werift';
 import { onlyCandidatesOn } from '../src/protocols/webrtc/peer.js';
 
@@ -88,62 +88,6 @@ async function webrtcViewer(url: string, phase: (p: string) => void): Promise<Co
   } catch (err) {
     await pc.close();
     throw err;
-  }
-}
-
-/** Counts the parts of a multipart MJPEG stream, parsing only part headers and skipping the JPEG bytes. */
-class PartCounter implements Counter {
-  parts = 0;
-  private skip = 0;
-  private head = Buffer.alloc(0);
-  private readonly req: http.ClientRequest;
-
-  constructor(url: string, onResponse: (err?: Error) => void) {
-    this.req = http.get(url, (res) => {
-      if (res.statusCode !== 200) {
-        onResponse(new Error(`MJPEG answered ${res.statusCode}`));
-        res.resume();
-        return;
-      }
-      onResponse();
-      res.on('data', (chunk: Buffer) => this.onData(chunk));
-      res.on('error', () => undefined);
-    });
-    this.req.on('error', (err) => onResponse(err));
-  }
-
-  frames(): number {
-    return this.parts;
-  }
-
-  close(): void {
-    this.req.destroy();
-  }
-
-  private onData(chunk: Buffer): void {
-    let buf = chunk;
-    while (buf.length > 0) {
-      if (this.skip > 0) {
-        const n = Math.min(this.skip, buf.length);
-        this.skip -= n;
-        buf = buf.subarray(n);
-        continue;
-      }
-      // Header bytes are few; only a header split across chunks is copied.
-      const combined = this.head.length > 0 ? Buffer.concat([this.head, buf]) : buf;
-      const end = combined.indexOf('\r\n\r\n');
-      if (end < 0) {
-        this.head = Buffer.from(combined);
-        return;
-      }
-      const m = /Content-Length: (\d+)/i.exec(combined.subarray(0, end).toString('latin1'));
-      if (m) {
-        this.parts++;
-        this.skip = Number(m[1]) + 2;
-      }
-      this.head = Buffer.alloc(0);
-      buf = combined.subarray(end + 4);
-    }
   }
 }
 

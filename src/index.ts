@@ -12,6 +12,8 @@ export * from './core/access.js';
 export * from './core/detector.js';
 export * from './core/reconnecting-detector.js';
 export * from './core/protocol.js';
+export * from './core/recording.js';
+export * from './core/frame-recording.js';
 export * from './core/plugin.js';
 export * from './core/stream-params.js';
 export * from './core/stream-worker.js';

@@ -56,6 +56,11 @@ export class LatestQueue<T> {
     return newest;
   }
 
+  /** Takes every waiting item, oldest first, without counting drops. */
+  takeAll(): T[] {
+    return this.items.splice(0, this.items.length);
+  }
+
   /** Ends the queue: a waiting reader gets `undefined`. */
   close(): void {
     this.closed = true;

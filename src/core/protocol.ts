@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Router } from 'express';
+import type { RecordingFormat } from './recording.js';
 import type { StreamHub } from './stream-hub.js';
 import type { StreamParams } from './stream-params.js';
 import type { AnyStreamWorker, WorkerContext } from './stream-worker.js';
@@ -54,6 +55,11 @@ export interface Protocol<
   registerRoutes?(router: Router, hub: StreamHub<W>): void;
   /** Called once the server exists: WebSocket endpoints and anything else that needs it. */
   attach?(context: ProtocolContext<W>): void;
+  /**
+   * Recording formats that record this protocol's encoded output (e.g. WebRTC's encoder into
+   * MP4), so a recording beside a viewer costs no second encoder. Read after `attach`.
+   */
+  recordingFormats?(): readonly RecordingFormat[];
   /** Releases what `attach` opened; called on shutdown after every stream stopped. */
   close?(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { decodePixelCode } from './lib/pixel-code.js';
 import { BinaryView } from './views/binary.js';
 import { MjpegView } from './views/mjpeg.js';
 import { WebrtcView } from './views/webrtc.js';
+import { RecordingsPanel } from './views/recordings.js';
 
 const STATUS_POLL_MS = 1000;
 const DECODE_INTERVAL_MS = 250;
@@ -50,12 +51,24 @@ const binaryView = new BinaryView(
   (text) => showError(text),
 );
 
+const recordingsPanel = new RecordingsPanel(
+  {
+    format: /** @type {HTMLSelectElement} */ (document.getElementById('recording-format')),
+    record: /** @type {HTMLButtonElement} */ (document.getElementById('record')),
+    list: /** @type {HTMLTableSectionElement} */ (document.getElementById('recordings-list')),
+  },
+  api,
+  () => select.value,
+  (text) => showError(text),
+);
+
 /** Read by the end-to-end tests: the newest decoded pixel code, and the views' state. */
 const liveview = {
   lastFrame: null,
   mjpeg: mjpegView.state,
   binary: binaryView.state,
   webrtc: webrtcView.state,
+  recordings: recordingsPanel.state,
 };
 window.liveview = liveview;
 
@@ -74,12 +87,12 @@ const canvas = document.createElement('canvas');
 const context = canvas.getContext('2d', { willReadFrequently: true });
 
 /** Calls the REST API; rejects with the server's message on an error answer. */
-async function api(path, body) {
+async function api(path, body, method = body === undefined ? 'GET' : 'POST') {
   const init =
     body === undefined
-      ? undefined
+      ? { method }
       : {
-          method: 'POST',
+          method,
           headers: { 'Content-Type': 'application/json' },
           body: JSON.stringify(body),
         };
@@ -392,3 +405,6 @@ try {
 }
 void pollStatus();
 setInterval(pollStatus, STATUS_POLL_MS);
+recordingsPanel
+  .start(session.mayOperate)
+  .catch((err) => showError(`could not load the recordings: ${messageOf(err)}`));

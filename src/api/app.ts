@@ -14,6 +14,9 @@ import { principalOf, requireRole } from '../core/access.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { authMiddleware } from './auth/middleware.js';
 import { authRouter } from './auth/routes.js';
+import type { RecordingManager } from '../core/recording-manager.js';
+import { recordingRouter } from './recording-routes.js';
+import { recordingDownload } from './recording-download.js';
 
 /** Folder of the browser pages. */
 const WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
@@ -31,6 +34,7 @@ export function createApp(
   server: ServerConfig,
   logger: Logger,
   auth: Authenticator,
+  recordings: RecordingManager,
 ): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -78,6 +82,7 @@ export function createApp(
     requireRole(auth.config.metricsRole),
     metricsHandler(createMetricsRegistry(controller)),
   );
+  app.use('/liveview/recordings', recordingRouter(recordings, recordingDownload(recordings)));
   app.use('/liveview', liveviewRouter(controller, logger));
   app.get('/lib/pixel-code.js', (_req, res) => {
     res.type('application/javascript').sendFile(PIXEL_CODE_JS, { dotfiles: 'allow' });

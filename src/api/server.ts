@@ -5,6 +5,7 @@ import { loadConfig } from '../core/container.js';
 import { parseYaml, readConfigFile, type ResolvedConfig } from '../core/config.js';
 import { LiveViewController } from '../core/controller.js';
 import { DetectorManager } from '../core/detector-manager.js';
+import { RecordingManager } from '../core/recording-manager.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../core/logger.js';
 import { createApp } from './app.js';
@@ -93,6 +94,8 @@ async function releaseAll(
   tls?: TlsRuntime,
 ): Promise<void> {
   const controller = container.get(LiveViewController);
+  // Recordings first: their files are completed while the streams they read still run.
+  await container.get(RecordingManager).close();
   await controller.stopAll();
   for (const protocol of controller.registry.allProtocols()) {
     if (protocol.close)
@@ -132,7 +135,7 @@ export async function startServer(options: StartOptions): Promise<LiveViewServer
     TlsRuntime.load(config.server.tls, config.configDir, config.server.port, logger);
   const controller = container.get(LiveViewController);
   const auth = new Authenticator(config.auth);
-  const app = createApp(controller, config.server, logger, auth);
+  const app = createApp(controller, config.server, logger, auth, container.get(RecordingManager));
   const http = tls ? tls.createServer(app) : createServer(app);
   const upgrades = new UpgradeRouter(logger);
   // Hosts and origins first: a rebinding or foreign page is refused before credentials are read.
@@ -160,6 +163,7 @@ export async function startServer(options: StartOptions): Promise<LiveViewServer
       http.listen(config.server.port, config.server.host, () => resolve());
     });
     await tls?.start(config.server.host);
+    await container.get(RecordingManager).open();
   } catch (err) {
     // Nothing the failed start opened may outlive it: protocols, detectors, timers.
     await releaseAll(container, http, logger, tls);

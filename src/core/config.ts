@@ -11,6 +11,7 @@ import {
   Text,
   TextList,
   EachMatching,
+  Flag,
   isMapping,
   validateInto,
 } from './validation.js';
@@ -18,6 +19,7 @@ import { parseStreamParams, type StreamParams } from './stream-params.js';
 import type { PluginRegistry } from './registry.js';
 import { parseAuthConfig, type AuthConfig } from './auth-config.js';
 import { TlsConfig } from './tls-config.js';
+import { parseRecordingsConfig, type RecordingsConfig } from './recordings-config.js';
 import {
   RateLimitsConfig,
   TrustProxySetting,
@@ -87,8 +89,24 @@ export class DetectorEntry {
   stall_timeout_ms = 0;
 }
 
+/** `compat:` section: other software's APIs served beside liveview's own. */
+export class CompatConfig {
+  /** ImSwitch's live-view API under /imswitch/api and its Socket.IO channel at /imswitch/socket.io/ (default true). */
+  @Flag()
+  imswitch = true;
+}
+
 /** Top-level keys of a config file. */
-const TOP_LEVEL_KEYS = ['server', 'auth', 'logging', 'plugins', 'detectors', 'protocols'] as const;
+const TOP_LEVEL_KEYS = [
+  'server',
+  'auth',
+  'logging',
+  'recordings',
+  'plugins',
+  'detectors',
+  'protocols',
+  'compat',
+] as const;
 
 /** Detectors used when the config names none: one simulated camera. */
 export const DEFAULT_DETECTORS: Record<string, { type: string; options: Record<string, unknown> }> =
@@ -105,12 +123,16 @@ export interface BaseConfig {
   auth: AuthConfig;
   /** `logging:` with defaults. */
   logging: LoggingConfig;
+  /** `recordings:` with defaults. */
+  recordings: RecordingsConfig;
   /** `plugins:` (third-party module names or paths relative to `configDir`). */
   plugins: string[];
   /** `detectors:` as written (checked once plugins are known). */
   detectors: Record<string, unknown>;
   /** `protocols:` as written (checked once plugins are known). */
   protocols: Record<string, unknown>;
+  /** `compat:` with defaults. */
+  compat: CompatConfig;
   /** Folder of the config file (relative paths resolve against it). */
   configDir: string;
 }
@@ -135,12 +157,16 @@ export interface ResolvedConfig {
   auth: AuthConfig;
   /** `logging:`. */
   logging: LoggingConfig;
+  /** `recordings:`. */
+  recordings: RecordingsConfig;
   /** Third-party plugin specifiers. */
   plugins: string[];
   /** Detectors in config order; the first is the default detector. */
   detectors: DetectorConfig[];
   /** Default stream params of every known protocol. */
   protocols: Record<string, StreamParams>;
+  /** `compat:`. */
+  compat: CompatConfig;
   /** Folder of the config file. */
   configDir: string;
 }
@@ -218,6 +244,7 @@ export function parseBaseConfig(raw: unknown, configDir: string, problems: strin
   const logging =
     collect(problems, () => validateInto(LoggingConfig, top.logging, 'logging')) ??
     new LoggingConfig();
+  const recordings = parseRecordingsConfig(top.recordings, problems);
   let plugins = top.plugins ?? [];
   if (!Array.isArray(plugins) || !plugins.every((p) => typeof p === 'string' && p.length > 0)) {
     problems.push('plugins: must be a list of npm package names or paths');
@@ -239,9 +266,13 @@ export function parseBaseConfig(raw: unknown, configDir: string, problems: strin
     server,
     auth,
     logging,
+    recordings,
     plugins: plugins as string[],
     detectors: detectors as Record<string, unknown>,
     protocols: protocols as Record<string, unknown>,
+    compat:
+      collect(problems, () => validateInto(CompatConfig, top.compat, 'compat')) ??
+      new CompatConfig(),
     configDir,
   };
 }
@@ -297,9 +328,11 @@ export function resolveConfig(
     server: base.server,
     auth: base.auth,
     logging: base.logging,
+    recordings: base.recordings,
     plugins: base.plugins,
     detectors,
     protocols,
+    compat: base.compat,
     configDir: base.configDir,
   };
 }

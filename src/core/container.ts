@@ -5,6 +5,7 @@ import { parseBaseConfig, resolveConfig, type BaseConfig } from './config.js';
 import { loadPlugins } from './plugin-loader.js';
 import { LiveViewController } from './controller.js';
 import { DetectorManager } from './detector-manager.js';
+import { RecordingManager } from './recording-manager.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import type { LoadedPlugin } from './plugin-loader.js';
 import { PluginRegistry } from './registry.js';
@@ -38,6 +39,7 @@ export async function assemble(
   container.bind(PluginRegistry).toConstantValue(registry);
   container.bind(DetectorManager).toSelf();
   container.bind(LiveViewController).toSelf();
+  container.bind(RecordingManager).toSelf();
   return { container, config, registry };
 }
 

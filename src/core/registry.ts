@@ -1,6 +1,7 @@
 import type { Container } from 'inversify';
 import { DetectorProvider } from './detector.js';
 import { Protocol } from './protocol.js';
+import { RecordingFormat } from './recording.js';
 import { ConfigError, errorMessage } from './errors.js';
 import type { LoadedPlugin } from './plugin-loader.js';
 import { PROTOCOL_API_VERSION, type LiveViewPlugin } from './plugin.js';
@@ -12,6 +13,10 @@ import { PROTOCOL_API_VERSION, type LiveViewPlugin } from './plugin.js';
 export class PluginRegistry {
   private readonly providers = new Map<string, { provider: DetectorProvider; plugin: string }>();
   private readonly protocols = new Map<string, { protocol: Protocol; plugin: string }>();
+  private readonly recordingFormats = new Map<
+    string,
+    { format: RecordingFormat; plugin: string }
+  >();
 
   /**
    * Loads each plugin's ContainerModule into the container (sync or async modules alike) and
@@ -76,6 +81,22 @@ export class PluginRegistry {
         if (!known) this.protocols.set(protocol.name, { protocol, plugin: pluginName });
       }
     }
+    if (container.isBound(RecordingFormat)) {
+      for (const format of container.getAll<RecordingFormat>(RecordingFormat)) {
+        const known = this.recordingFormats.get(format.name);
+        if (known && known.format !== format) {
+          throw new ConfigError([
+            `plugin '${pluginName}': recording format '${format.name}' is already provided by plugin '${known.plugin}'`,
+          ]);
+        }
+        if (!known) this.recordingFormats.set(format.name, { format, plugin: pluginName });
+      }
+    }
+  }
+
+  /** Every recording format the plugins bound (protocols list their own through `recordingFormats()`). */
+  allRecordingFormats(): RecordingFormat[] {
+    return [...this.recordingFormats.values()].map((f) => f.format);
   }
 
   /** Known detector types, sorted. */

@@ -73,7 +73,9 @@ detectors:
     [
       'unknown top-level key',
       'servr: {}',
-      ['servr: unknown key (known keys: server, auth, logging, plugins, detectors, protocols)'],
+      [
+        'servr: unknown key (known keys: server, auth, logging, recordings, plugins, detectors, protocols)',
+      ],
     ],
     [
       'unknown server key',
@@ -161,6 +163,30 @@ detectors:
       [
         'server.port: must be an integer between 0 and 65535',
         'logging.level: must be one of: fatal, error, warn, info, debug, trace, silent',
+      ],
+    ],
+    [
+      'recordings limit negative',
+      'recordings: { max_duration_s: -1 }',
+      ['recordings.max_duration_s: must be an integer between 0 and 31536000'],
+    ],
+    [
+      'recordings retention wrong type',
+      'recordings: { retention: { max_age_days: soon } }',
+      ['recordings.retention.max_age_days: must be an integer between 0 and 36500'],
+    ],
+    [
+      'recordings name pattern without a distinct part',
+      "recordings: { name_pattern: 'always-the-same' }",
+      [
+        'recordings.name_pattern: must contain {time}, {name} or {detector} so that recordings get distinct names',
+      ],
+    ],
+    [
+      'recordings unknown key',
+      'recordings: { folder: /data }',
+      [
+        'recordings.folder: unknown key (known keys: dir, name_pattern, max_duration_s, max_bytes, queue_frames, retention)',
       ],
     ],
     [

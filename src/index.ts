@@ -12,6 +12,7 @@ export * from './core/access.js';
 export * from './core/detector.js';
 export * from './core/reconnecting-detector.js';
 export * from './core/protocol.js';
+export * from './core/api-routes.js';
 export * from './core/recording.js';
 export * from './core/frame-recording.js';
 export * from './core/plugin.js';

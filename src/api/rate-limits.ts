@@ -11,6 +11,7 @@ import {
   type RateLimitsConfig,
 } from '../core/rate-limit-config.js';
 import type { UpgradeGuard } from './upgrade-router.js';
+import { imswitchRateClass } from './imswitch/rate-class.js';
 
 /** IPv6 clients are counted by /56 network: one subscriber usually holds a whole prefix. */
 const IPV6_SUBNET = 56;
@@ -55,6 +56,9 @@ export function classifyRequest(method: string, path: string): RateLimitClass | 
   const verb = method.toUpperCase();
   if (verb === 'OPTIONS') return undefined;
   const p = routedPath(path);
+  // ImSwitch's API (src/api/imswitch) by route: its stopLiveView changes state with a GET.
+  const imswitch = imswitchRateClass(p);
+  if (imswitch) return imswitch;
   // Every WHEP method is part of starting (or ending) a viewer session.
   if (under(p, '/liveview/whep')) return 'signaling';
   if (STREAM_GETS.has(p) && (verb === 'GET' || verb === 'HEAD')) return 'signaling';

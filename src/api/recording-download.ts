@@ -1,4 +1,6 @@
+import { pipeline } from 'node:stream/promises';
 import type { Response } from 'express';
+import { zipDirectory } from '../recording/zip-directory.js';
 import type { RecordingManager } from '../core/recording-manager.js';
 import type { RecordingDownload } from './recording-routes.js';
 
@@ -7,7 +9,12 @@ export function recordingDownload(recordings: RecordingManager): RecordingDownlo
   return async (res: Response, id: string) => {
     const file = await recordings.file(id);
     if (file.directory) {
-      throw new Error('directory downloads are not wired yet');
+      const zip = await zipDirectory(file.path);
+      res.attachment(file.downloadName);
+      res.set({ 'Content-Type': 'application/zip', 'Content-Length': String(zip.size) });
+      // Headers are out once the first byte is: a failure later can only cut the download short.
+      await pipeline(zip.stream, res);
+      return;
     }
     await new Promise<void>((resolve, reject) => {
       // Relative to the folder: send refuses anything that would climb out of it.

@@ -44,6 +44,20 @@ export class SetStreamParamsBody {
   params!: Record<string, unknown>;
 }
 
+/** Query of GET /liveview/getStreamParams. */
+export class StreamParamsQuery {
+  /** Protocol whose default params to show. */
+  @Text()
+  protocol!: string;
+}
+
+/** Body of POST /auth/login. */
+export class LoginBody {
+  /** A configured token or a JWT, traded for a session cookie. */
+  @Text()
+  token!: string;
+}
+
 /** Validates a request body; problems become one 400 naming each field. */
 export function parseBody<T extends object>(cls: ValidatedClass<T>, body: unknown): T {
   if (!isMapping(body)) throw new BadRequestError('request body: must be a JSON object');

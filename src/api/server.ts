@@ -17,6 +17,7 @@ import { hostGuard, hostPolicy } from './hosts.js';
 import { originGuard, originPolicy } from './origins.js';
 import { upgradeRateLimit } from './rate-limits.js';
 import { UpgradeRouter } from './upgrade-router.js';
+import { ImswitchCompat } from './imswitch/compat.js';
 
 /** How to start a server. */
 export interface StartOptions {
@@ -103,6 +104,7 @@ async function releaseAll(
         protocol.close?.(),
       );
   }
+  if (container.isBound(ImswitchCompat)) await container.get(ImswitchCompat).close();
   await tls?.close();
   if (http.listening) {
     const closed = new Promise<void>((resolve) => http.close(() => resolve()));
@@ -135,9 +137,20 @@ export async function startServer(options: StartOptions): Promise<LiveViewServer
     TlsRuntime.load(config.server.tls, config.configDir, config.server.port, logger);
   const controller = container.get(LiveViewController);
   const auth = new Authenticator(config.auth);
-  const app = createApp(controller, config.server, logger, auth, container.get(RecordingManager));
-  const http = tls ? tls.createServer(app) : createServer(app);
+  // Before the app: GET /openapi.json lists the WebSocket endpoints the protocols register.
   const upgrades = new UpgradeRouter(logger);
+  const imswitch = config.compat.imswitch ? new ImswitchCompat(controller, logger) : undefined;
+  if (imswitch) container.bind(ImswitchCompat).toConstantValue(imswitch);
+  const app = createApp(
+    controller,
+    config.server,
+    logger,
+    auth,
+    container.get(RecordingManager),
+    upgrades,
+    imswitch,
+  );
+  const http = tls ? tls.createServer(app) : createServer(app);
   // Hosts and origins first: a rebinding or foreign page is refused before credentials are read.
   upgrades.guard(hostGuard(hostPolicy(config.server.allowed_hosts, config.auth.enabled)));
   upgrades.guard(originGuard(originPolicy(config.server.cors_origins)));
@@ -145,10 +158,14 @@ export async function startServer(options: StartOptions): Promise<LiveViewServer
   upgrades.guard(upgradeRateLimit(app, http));
   upgrades.guard(authUpgradeGuard(auth));
   upgrades.attach(http);
+  imswitch?.attach(upgrades);
   for (const protocol of controller.registry.allProtocols()) {
     if (!protocol.attach) continue;
     await runProtocolHook(logger, controller.registry, protocol, 'attach', () =>
-      protocol.attach?.({ hub: controller.hub(protocol), websockets: upgrades }),
+      protocol.attach?.({
+        hub: controller.hub(protocol),
+        websockets: upgrades.scoped(protocol.name),
+      }),
     );
   }
   try {

@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/logger.js';
+import type { WebSocketDoc } from '../core/api-routes.js';
 import type { UpgradeHandler, WebSocketRoutes } from '../core/protocol.js';
 import { errorBody, httpErrorOf } from './errors.js';
 
@@ -12,6 +13,7 @@ export class UpgradeRouter implements WebSocketRoutes {
   private readonly exact = new Map<string, UpgradeHandler>();
   private readonly prefixes: [string, UpgradeHandler][] = [];
   private readonly guards: UpgradeGuard[] = [];
+  private readonly registered: WebSocketEndpoint[] = [];
 
   constructor(private readonly logger: Logger) {}
 
@@ -20,11 +22,25 @@ export class UpgradeRouter implements WebSocketRoutes {
     this.guards.push(guard);
   }
 
-  /** Routes upgrades of `path` (exact; a path ending in `/` also takes everything below it). */
-  route(path: string, handler: UpgradeHandler): void {
+  /** The registered endpoints with their documentation, for GET /openapi.json. */
+  get endpoints(): readonly WebSocketEndpoint[] {
+    return this.registered;
+  }
+
+  /** The same router for one protocol: its endpoints are listed under `tag` (its name). */
+  scoped(tag: string): WebSocketRoutes {
+    return { route: (path, handler, doc) => this.route(path, handler, doc, tag) };
+  }
+
+  /**
+   * Routes upgrades of `path` (exact; a path ending in `/` also takes everything below it); `doc`
+   * and `tag` describe it in the OpenAPI document (default tag: websockets).
+   */
+  route(path: string, handler: UpgradeHandler, doc?: WebSocketDoc, tag = 'websockets'): void {
     if (!path.startsWith('/')) throw new TypeError(`WebSocket path must start with '/': ${path}`);
     if (this.exact.has(path) || this.prefixes.some(([p]) => p === path))
       throw new Error(`WebSocket path ${path} is already taken`);
+    this.registered.push({ path, tag, doc });
     if (path.endsWith('/') && path.length > 1) {
       this.prefixes.push([path, handler]);
       // The most specific prefix wins, whatever the order the protocols registered in.
@@ -79,6 +95,16 @@ export class UpgradeRouter implements WebSocketRoutes {
   private async guarded(req: IncomingMessage, url: URL): Promise<void> {
     for (const guard of this.guards) await guard(req, url);
   }
+}
+
+/** A registered WebSocket endpoint as the OpenAPI document lists it. */
+export interface WebSocketEndpoint {
+  /** Its path (ending in `/`: everything below it too). */
+  path: string;
+  /** The document's group for it (the protocol's name). */
+  tag: string;
+  /** Its documentation; none for an endpoint registered without. */
+  doc?: WebSocketDoc;
 }
 
 /** A check of an upgrade request; it throws a LiveViewError (401, 403…) to refuse it. */

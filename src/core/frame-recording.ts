@@ -1,4 +1,4 @@
-import { errorMessage } from './errors.js';
+import { LiveViewError, errorMessage } from './errors.js';
 import type { Frame } from './frame.js';
 import type { FrameSubscription } from './frame-source.js';
 import type { FrameWriter, RecordingContext, RecordingSink, RecordingStats } from './recording.js';
@@ -14,7 +14,7 @@ export const DEFAULT_RECORDING_QUEUE_FRAMES = 16;
 export async function recordFrames(
   context: RecordingContext,
   writer: FrameWriter,
-  capacity = DEFAULT_RECORDING_QUEUE_FRAMES,
+  capacity = context.queueFrames,
 ): Promise<RecordingSink> {
   let subscription: FrameSubscription;
   try {
@@ -24,6 +24,25 @@ export async function recordFrames(
     throw err;
   }
   return new FrameRecording(subscription, writer);
+}
+
+/**
+ * Opens a raw format's writer and runs it with `recordFrames`; a writer that cannot be opened
+ * (folder not writable, bad params) fails the start with a message naming the format.
+ */
+export async function startFrameRecording(
+  context: RecordingContext,
+  formatLabel: string,
+  open: () => Promise<FrameWriter>,
+): Promise<RecordingSink> {
+  let writer: FrameWriter;
+  try {
+    writer = await open();
+  } catch (err) {
+    if (err instanceof LiveViewError) throw err;
+    throw new LiveViewError(`cannot start the ${formatLabel} recording: ${errorMessage(err)}`, 500);
+  }
+  return recordFrames(context, writer);
 }
 
 class FrameRecording implements RecordingSink {
@@ -46,7 +65,7 @@ class FrameRecording implements RecordingSink {
 
   get stats(): RecordingStats {
     return {
-      framesWritten: this.framesWritten,
+      framesWritten: this.writer.framesWritten ?? this.framesWritten,
       framesDropped: this.subscription.queue.dropped,
       bytesWritten: this.writer.bytesWritten,
       firstTimestamp: this.firstTimestamp,

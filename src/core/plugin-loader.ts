@@ -21,6 +21,7 @@ export const BUILTIN_PLUGINS: readonly string[] = [
   new URL('../protocols/mjpeg/index.js', import.meta.url).href,
   new URL('../protocols/binary/index.js', import.meta.url).href,
   new URL('../protocols/webrtc/index.js', import.meta.url).href,
+  new URL('../recording/index.js', import.meta.url).href,
 ];
 
 let hooksRegistered = false;

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Router } from 'express';
+import type { ApiRoutes, WebSocketDoc } from './api-routes.js';
 import type { RecordingFormat } from './recording.js';
 import type { StreamHub } from './stream-hub.js';
 import type { StreamParams } from './stream-params.js';
@@ -24,8 +25,11 @@ export type UpgradeHandler = (
 
 /** Where protocols register their WebSocket endpoints (one upgrade router for the server). */
 export interface WebSocketRoutes {
-  /** Routes upgrades of `path` (exact; a path ending in `/` also takes everything below it). */
-  route(path: string, handler: UpgradeHandler): void;
+  /**
+   * Routes upgrades of `path` (exact; a path ending in `/` also takes everything below it); `doc`
+   * describes it in `GET /openapi.json` (without it the endpoint is listed as undocumented).
+   */
+  route(path: string, handler: UpgradeHandler, doc?: WebSocketDoc): void;
 }
 
 /** What a protocol gets when the server exists. */
@@ -51,8 +55,12 @@ export interface Protocol<
   createWorker(context: WorkerContext<P>): W;
   /** Where a client connects for a detector's stream (path and query, relative to the server). */
   clientUrl(detectorName: string): string;
-  /** Adds the protocol's HTTP routes under `/liveview`. */
-  registerRoutes?(router: Router, hub: StreamHub<W>): void;
+  /**
+   * Adds the protocol's HTTP routes under `/liveview`: declared with `routes.route(…)` (handler and
+   * documentation at once), or added to `router` the plain express way (still served, listed in
+   * `GET /openapi.json` as undocumented). A protocol that ignores `routes` works unchanged.
+   */
+  registerRoutes?(router: Router, hub: StreamHub<W>, routes: ApiRoutes): void;
   /** Called once the server exists: WebSocket endpoints and anything else that needs it. */
   attach?(context: ProtocolContext<W>): void;
   /**

@@ -62,6 +62,7 @@ interface ActiveRecording {
   maxBytes: number;
   limitTimer: NodeJS.Timeout;
   stopping?: Promise<void>;
+  finished?: Promise<void>;
   stopReason?: StopReason;
 }
 
@@ -145,6 +146,7 @@ export class RecordingManager {
       detectorName,
       pixelSizeUm: pixelSize as number | undefined,
       params,
+      queueFrames: this.config.recordings.queue_frames,
       logger: this.logger.child({ recording: id, detector: detectorName, format: format.name }),
       subscribeFrames: (capacity) => this.detectors.source(detectorName).subscribe(capacity),
     });
@@ -306,20 +308,35 @@ export class RecordingManager {
     return { ...info };
   }
 
-  /** Moves a recording from the active ones to the finished list, once. */
-  private async finish(
+  /** Moves a recording from the active ones to the finished list, once; every caller waits for it. */
+  private finish(
+    recording: ActiveRecording,
+    how: 'ended' | 'error',
+    error?: string,
+  ): Promise<void> {
+    recording.finished ??= this.moveToFinished(recording, how, error);
+    return recording.finished;
+  }
+
+  private async moveToFinished(
     recording: ActiveRecording,
     how: 'ended' | 'error',
     error?: string,
   ): Promise<void> {
     const id = recording.info.id;
-    if (this.active.get(id) !== recording) return;
-    this.active.delete(id);
     clearInterval(recording.limitTimer);
     const info = this.snapshot(recording);
     info.stoppedAt = new Date().toISOString();
     // What the format counted may lag the disk (a trailer, metadata written at the end).
     info.bytes = await sizeOnDisk(this.inside(info.file)).catch(() => info.bytes);
+    if (how === 'ended' && info.framesWritten === 0) {
+      // A file without a frame is not a valid TIFF or Zarr: nothing is better than a broken file.
+      how = 'error';
+      error =
+        'no frame was recorded: the detector delivered none before the recording stopped (is it running? GET /liveview/detectors)';
+      await rm(this.inside(info.file), { recursive: true, force: true });
+      info.bytes = 0;
+    }
     if (how === 'error') {
       info.state = 'error';
       info.error = error;
@@ -333,6 +350,7 @@ export class RecordingManager {
       );
     }
     await this.index.put(info);
+    this.active.delete(id);
     if (!this.closed) await this.applyRetention();
   }
 

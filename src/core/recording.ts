@@ -21,6 +21,8 @@ export interface RecordingTarget {
 
 /** What a running format gets from the recording manager. */
 export interface RecordingContext extends RecordingTarget {
+  /** Frames a raw recording may queue while its writer is busy (`recordings.queue_frames`, default 16). */
+  readonly queueFrames: number;
   /**
    * Subscribes to every frame the detector delivers (not a stream's throttled view), in a queue
    * of `capacity` frames: when the writer falls behind the oldest frames are dropped and counted.
@@ -79,4 +81,6 @@ export interface FrameWriter {
   close(): Promise<void>;
   /** Bytes on disk so far. */
   readonly bytesWritten: number;
+  /** Frames whole on disk, when the writer knows better than the frames it accepted (it may write several at once). */
+  readonly framesWritten?: number;
 }

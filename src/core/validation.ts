@@ -11,14 +11,19 @@ import { ConfigError } from './errors.js';
 /** A class whose instances class-validator can check; its property initializers are the defaults. */
 export type ValidatedClass<T extends object> = new () => T;
 
+/**
+ * A validation rule; `constraints` are its arguments as the OpenAPI document's schema converters
+ * read them (src/api/openapi), e.g. `[min, max]`.
+ */
 function rule(
   name: string,
   message: string,
   test: (value: unknown) => boolean,
   options?: ValidationOptions,
+  constraints?: unknown[],
 ): PropertyDecorator {
   return ValidateBy(
-    { name, validator: { validate: test, defaultMessage: () => message } },
+    { name, constraints, validator: { validate: test, defaultMessage: () => message } },
     options,
   );
 }
@@ -34,6 +39,7 @@ export function IntegerIn(
     `must be an integer between ${min} and ${max}`,
     (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max,
     options,
+    [min, max],
   );
 }
 
@@ -44,6 +50,7 @@ export function NumberIn(min: number, max: number, options?: ValidationOptions):
     `must be a number between ${min} and ${max}`,
     (v) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max,
     options,
+    [min, max],
   );
 }
 
@@ -59,7 +66,9 @@ export function FiniteNumber(options?: ValidationOptions): PropertyDecorator {
 
 /** Property must be one of the given values. */
 export function OneOf(values: readonly unknown[], options?: ValidationOptions): PropertyDecorator {
-  return rule('oneOf', `must be one of: ${values.join(', ')}`, (v) => values.includes(v), options);
+  return rule('oneOf', `must be one of: ${values.join(', ')}`, (v) => values.includes(v), options, [
+    values,
+  ]);
 }
 
 /** Property must be a non-empty string. */
@@ -98,6 +107,7 @@ export function EachMatching(
     message,
     (v) => !Array.isArray(v) || v.every((s) => typeof s !== 'string' || pattern.test(s)),
     options,
+    [pattern.source],
   );
 }
 

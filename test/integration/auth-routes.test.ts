@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import type { Express } from 'express';
 import type { LiveViewServer } from '../../src/api/server.js';
 import type { Role } from '../../src/core/access.js';
+import { RecordingManager } from '../../src/core/recording-manager.js';
+import { ImswitchCompat } from '../../src/api/imswitch/compat.js';
 import {
   AUTH_DETECTOR_YAML,
   AUTH_TOKENS_YAML,
@@ -19,6 +24,7 @@ import {
 import { startAuthServer } from '../helpers/auth.js';
 import { waitFor } from '../helpers/server.js';
 import { TestViewer } from '../helpers/webrtc-viewer.js';
+import { ImswitchSocket } from './imswitch-client.js';
 
 /** Who may call a route: anyone, or a credential of at least this role. */
 type Need = 'public' | Role;
@@ -64,7 +70,9 @@ function listRoutes(app: Express): string[] {
   return routes;
 }
 
-const YAML = `${AUTH_DETECTOR_YAML}${AUTH_TOKENS_YAML}`;
+/** Recordings of the role checks go to a folder of their own, removed afterwards. */
+const RECORDINGS_DIR = mkdtempSync(path.join(tmpdir(), 'liveview-auth-recordings-'));
+const YAML = `${AUTH_DETECTOR_YAML}${AUTH_TOKENS_YAML}recordings: { dir: ${JSON.stringify(RECORDINGS_DIR)} }\n`;
 const VIEWER: Credential = { bearer: TOKENS.viewer };
 const OPERATOR: Credential = { bearer: TOKENS.operator };
 const ADMIN: Credential = { bearer: TOKENS.admin };
@@ -156,8 +164,31 @@ describe('authentication: every route × {no credential, too weak a role, right 
     expect(a.status, a.text).to.equal(404);
     expect(a.json?.message).to.include('has no feature tree');
   };
+  const recordingCount = (): number =>
+    server.container
+      .get(RecordingManager)
+      .list()
+      .filter((r) => r.state === 'recording').length;
+  const unknownRecording = (a: Answer): void => {
+    // Getting past authentication is what counts: the recording does not exist.
+    expect(a.status, a.text).to.equal(404);
+    expect(a.json?.message).to.include("unknown recording 'unknown-id'");
+  };
   const exposure = (): unknown =>
     server.controller.detectors.detector('Camera').getParameters().exposure_ms;
+  /** ImSwitch's API (src/api/imswitch) and its view of the streams. */
+  const IMSWITCH = () => `${base}/imswitch/api/LiveViewController`;
+  const imswitch = () => server.container.get(ImswitchCompat).streams;
+  const imswitchActive = (): boolean => imswitch().list().length > 0;
+  const imswitchStart = (credential: Credential | undefined, protocol = 'jpeg'): Promise<Answer> =>
+    call(`${IMSWITCH()}/startLiveView?detectorName=Camera&protocol=${protocol}`, {
+      method: 'POST',
+      credential,
+      headers: { 'Content-Type': 'application/json' },
+    });
+  const savedQuality = (): unknown =>
+    (imswitch().streamParameters() as { per_detector: Record<string, { jpeg_quality?: number }> })
+      .per_detector.Camera?.jpeg_quality;
 
   const CASES: RouteCase[] = [
     // ---- public ----
@@ -226,6 +257,61 @@ describe('authentication: every route × {no credential, too weak a role, right 
         jsonSuccess(a);
         expect(a.json?.token).to.be.a('string');
       },
+    },
+    // ---- recordings ----
+    {
+      route: 'GET /liveview/recordings/formats',
+      need: 'viewer',
+      send: (c) => call(`${base}/liveview/recordings/formats`, { credential: c }),
+      ok: jsonSuccess,
+    },
+    {
+      route: 'GET /liveview/recordings/',
+      need: 'viewer',
+      send: (c) => call(`${base}/liveview/recordings`, { credential: c }),
+      ok: jsonSuccess,
+    },
+    {
+      route: 'POST /liveview/recordings/',
+      need: 'operator',
+      send: (c) =>
+        call(`${base}/liveview/recordings`, {
+          method: 'POST',
+          credential: c,
+          json: { detectorName: 'Camera', format: 'ome-tiff', max_duration_s: 1 },
+        }),
+      ok: async (a) => {
+        success(a, 201);
+        const id = (a.json?.recording as { id: string }).id;
+        await server.container.get(RecordingManager).stop(id);
+      },
+      unchanged: () => expect(recordingCount(), 'no recording started').to.equal(0),
+    },
+    {
+      route: 'GET /liveview/recordings/:id',
+      need: 'viewer',
+      send: (c) => call(`${base}/liveview/recordings/unknown-id`, { credential: c }),
+      ok: unknownRecording,
+    },
+    {
+      route: 'GET /liveview/recordings/:id/file',
+      need: 'viewer',
+      send: (c) => call(`${base}/liveview/recordings/unknown-id/file`, { credential: c }),
+      ok: unknownRecording,
+    },
+    {
+      route: 'POST /liveview/recordings/:id/stop',
+      need: 'operator',
+      send: (c) =>
+        call(`${base}/liveview/recordings/unknown-id/stop`, { method: 'POST', credential: c }),
+      ok: unknownRecording,
+    },
+    {
+      route: 'DELETE /liveview/recordings/:id',
+      need: 'operator',
+      send: (c) =>
+        call(`${base}/liveview/recordings/unknown-id`, { method: 'DELETE', credential: c }),
+      ok: unknownRecording,
     },
     {
       route: 'GET /liveview/getActiveStreams',
@@ -361,6 +447,125 @@ describe('authentication: every route × {no credential, too weak a role, right 
         expect(a.headers.get('content-type')).to.match(/javascript/);
       },
     },
+    {
+      // Like the pages (api.html shows it): any credential.
+      route: 'GET /openapi.json',
+      need: 'viewer',
+      send: (c) => call(`${base}/openapi.json`, { credential: c }),
+      ok: (a) => {
+        success(a);
+        expect(a.json?.openapi).to.equal('3.1.0');
+      },
+    },
+    {
+      route: 'GET /imswitch/api/LiveViewController/getLiveViewActive',
+      need: 'viewer',
+      send: (c) => call(`${IMSWITCH()}/getLiveViewActive`, { credential: c }),
+      ok: (a) => {
+        success(a);
+        expect(a.text).to.equal('false');
+      },
+    },
+    {
+      route: 'GET /imswitch/api/LiveViewController/getActiveStreams',
+      need: 'viewer',
+      send: (c) => call(`${IMSWITCH()}/getActiveStreams`, { credential: c }),
+      ok: (a) => {
+        jsonSuccess(a);
+        expect(a.json?.active_streams).to.be.an('array');
+      },
+    },
+    {
+      route: 'GET /imswitch/api/LiveViewController/getStreamParameters',
+      need: 'viewer',
+      send: (c) => call(`${IMSWITCH()}/getStreamParameters`, { credential: c }),
+      ok: (a) => {
+        jsonSuccess(a);
+        expect(a.json?.protocols).to.have.property('jpeg');
+      },
+    },
+    {
+      route: 'GET /imswitch/api/LiveViewController/getLongExposureInfo',
+      need: 'viewer',
+      send: (c) => call(`${IMSWITCH()}/getLongExposureInfo?detectorName=Camera`, { credential: c }),
+      ok: (a) => {
+        success(a);
+        expect(a.json).to.include({ detector: 'Camera', isLongExposure: false });
+      },
+    },
+    {
+      route: 'GET /imswitch/api/LiveViewController/mjpeg_stream',
+      need: 'viewer',
+      send: (c) =>
+        streamHead(`${IMSWITCH()}/mjpeg_stream?startStream=true&detectorName=Camera&t=1`, c),
+      ok: (a) => {
+        success(a);
+        expect(a.headers.get('content-type')).to.match(/^multipart\/x-mixed-replace/);
+      },
+      unchanged: () => {
+        expect(running('mjpeg'), 'no stream started').to.equal(false);
+        expect(imswitchActive()).to.equal(false);
+      },
+    },
+    {
+      route: 'POST /imswitch/api/LiveViewController/webrtc_offer',
+      need: 'viewer',
+      send: async (c) =>
+        call(`${IMSWITCH()}/webrtc_offer`, {
+          method: 'POST',
+          credential: c,
+          json: { sdp: await offer(), sdp_type: 'offer', detectorName: 'Camera' },
+        }),
+      ok: (a) => {
+        jsonSuccess(a);
+        expect(a.json?.type).to.equal('answer');
+      },
+      unchanged: () => {
+        expect(running('webrtc'), 'no stream started').to.equal(false);
+        expect(imswitchActive()).to.equal(false);
+      },
+    },
+    {
+      route: 'GET /imswitch/api/SettingsController/getDetectorNames',
+      need: 'viewer',
+      send: (c) =>
+        call(`${base}/imswitch/api/SettingsController/getDetectorNames`, { credential: c }),
+      ok: (a) => {
+        success(a);
+        expect(a.json).to.deep.equal(['Camera']);
+      },
+    },
+    {
+      route: 'GET /imswitch/api/RecordingController/video_feeder',
+      need: 'viewer',
+      send: (c) =>
+        streamHead(`${base}/imswitch/api/RecordingController/video_feeder?startStream=true`, c),
+      ok: (a) => {
+        success(a);
+        expect(a.headers.get('content-type')).to.match(/^multipart\/x-mixed-replace/);
+      },
+      unchanged: () => expect(running('mjpeg'), 'no stream started').to.equal(false),
+    },
+    {
+      route: 'GET /imswitch/api/version',
+      need: 'viewer',
+      send: (c) => call(`${base}/imswitch/api/version`, { credential: c }),
+      ok: (a) => {
+        success(a);
+        expect(a.json?.version).to.be.a('string');
+      },
+    },
+    // Socket.IO arrives as upgrades; a plain request (a polling client) is told what to use.
+    ...(['GET', 'POST'] as const).map((method): RouteCase => ({
+      route: `${method} /imswitch/socket.io`,
+      need: 'viewer',
+      send: (c) =>
+        call(`${base}/imswitch/socket.io/?EIO=4&transport=polling`, { method, credential: c }),
+      ok: (a) => {
+        expect(a.status, a.text).to.equal(400);
+        expect(a.json?.message).to.include('websocket transport');
+      },
+    })),
     // ---- operator ----
     {
       route: 'GET /metrics',
@@ -456,6 +661,64 @@ describe('authentication: every route × {no credential, too weak a role, right 
         }),
       ok: notFoundFeature,
     },
+    {
+      route: 'POST /imswitch/api/LiveViewController/startLiveView',
+      need: 'operator',
+      send: (c) => imswitchStart(c),
+      ok: (a) => {
+        jsonSuccess(a);
+        expect(imswitchActive()).to.equal(true);
+      },
+      unchanged: () => {
+        expect(imswitchActive(), 'no ImSwitch stream started').to.equal(false);
+        expect(running('mjpeg'), 'no stream started').to.equal(false);
+      },
+    },
+    {
+      // A GET that changes state, as in ImSwitch.
+      route: 'GET /imswitch/api/LiveViewController/stopLiveView',
+      need: 'operator',
+      send: async (c) => {
+        expect((await imswitchStart(OPERATOR)).status).to.equal(200);
+        return call(`${IMSWITCH()}/stopLiveView?detectorName=Camera`, { credential: c });
+      },
+      ok: (a) => {
+        jsonSuccess(a);
+        expect(imswitchActive()).to.equal(false);
+      },
+      unchanged: () => expect(imswitchActive(), 'the stream is still active').to.equal(true),
+    },
+    {
+      route: 'POST /imswitch/api/LiveViewController/setStreamParameters',
+      need: 'operator',
+      send: (c) =>
+        call(`${IMSWITCH()}/setStreamParameters?protocol=jpeg`, {
+          method: 'POST',
+          credential: c,
+          json: { jpeg_quality: 42 },
+        }),
+      ok: (a) => {
+        jsonSuccess(a);
+        expect(server.controller.getStreamParams('mjpeg')).to.include({ jpeg_quality: 42 });
+      },
+      unchanged: () =>
+        expect(server.controller.getStreamParams('mjpeg')).to.not.include({ jpeg_quality: 42 }),
+    },
+    {
+      route: 'POST /imswitch/api/LiveViewController/setDetectorStreamParameters',
+      need: 'operator',
+      send: (c) =>
+        call(`${IMSWITCH()}/setDetectorStreamParameters?detectorName=Camera`, {
+          method: 'POST',
+          credential: c,
+          json: { protocol: 'jpeg', jpeg_quality: 43 },
+        }),
+      ok: (a) => {
+        jsonSuccess(a);
+        expect(savedQuality()).to.equal(43);
+      },
+      unchanged: () => expect(savedQuality()).to.not.equal(43),
+    },
   ];
 
   before(async () => {
@@ -466,6 +729,7 @@ describe('authentication: every route × {no credential, too weak a role, right 
     await Promise.all(sockets.splice(0).map((s) => s.close()));
     await Promise.all(viewers.splice(0).map((v) => v.close()));
     // Every stream, on-demand ones (snapshot, WHEP) included, so the next refusal starts clean.
+    imswitch().stopAll();
     await server.controller.stopLiveView({ detectorName: 'Camera' });
     await waitFor(() => server.controller.getActiveStreams().length === 0);
     await server.controller.detectors.detector('Camera').setParameters({ exposure_ms: 10 });
@@ -473,6 +737,7 @@ describe('authentication: every route × {no credential, too weak a role, right 
   });
   after(async () => {
     await server?.stop();
+    rmSync(RECORDINGS_DIR, { recursive: true, force: true });
   });
 
   it('the table lists every route the app has, and nothing it does not have', () => {
@@ -627,6 +892,94 @@ describe('authentication: every route × {no credential, too weak a role, right 
       await s.opened;
       const hello = await s.next('hello');
       expect(hello.detectorName).to.equal('Camera');
+    });
+  });
+
+  describe("ImSwitch's API: the role checks inside a route", () => {
+    it('mjpeg_stream?startStream=false stops streams: a viewer → 403, an operator → success', async () => {
+      expect((await imswitchStart(OPERATOR)).status).to.equal(200);
+      const url = `${IMSWITCH()}/mjpeg_stream?startStream=false&detectorName=Camera`;
+      const refused = await call(url, { credential: VIEWER });
+      expect(refused.status, refused.text).to.equal(403);
+      expect(refused.json?.message).to.include('needs the operator role');
+      expect(imswitchActive()).to.equal(true);
+      const done = await call(url, { credential: OPERATOR });
+      expect(done.json).to.deep.equal({ status: 'success', message: 'stream stopped' });
+      expect(imswitchActive()).to.equal(false);
+    });
+    it("webrtc_offer's params change the stream for operators only (a viewer's offer is still answered)", async () => {
+      const body = async () => ({
+        sdp: await offer(),
+        sdp_type: 'offer',
+        detectorName: 'Camera',
+        params: { max_width: 80 },
+      });
+      const byViewer = await call(`${IMSWITCH()}/webrtc_offer`, {
+        method: 'POST',
+        credential: VIEWER,
+        json: await body(),
+      });
+      jsonSuccess(byViewer);
+      expect(server.controller.findStream('Camera', 'webrtc')?.params.max_width).to.equal(0);
+      const byOperator = await call(`${IMSWITCH()}/webrtc_offer`, {
+        method: 'POST',
+        credential: OPERATOR,
+        json: await body(),
+      });
+      jsonSuccess(byOperator);
+      expect(server.controller.findStream('Camera', 'webrtc')?.params.max_width).to.equal(80);
+    });
+  });
+
+  it("ImSwitch's state-changing GETs refuse the login cookie (another page could send it)", async () => {
+    expect((await imswitchStart(OPERATOR)).status).to.equal(200);
+    const { cookie } = await login(base, TOKENS.operator);
+    for (const path of ['stopLiveView?detectorName=Camera', 'mjpeg_stream?startStream=false']) {
+      const refused = await call(`${IMSWITCH()}/${path}`, { credential: { cookie } });
+      expect(refused.status, refused.text).to.equal(403);
+      expect(refused.json?.message).to.include('Authorization: Bearer');
+    }
+    expect(imswitchActive(), 'still active').to.equal(true);
+  });
+
+  describe('Socket.IO /imswitch/socket.io/', () => {
+    const clients: ImswitchSocket[] = [];
+    afterEach(() => {
+      for (const c of clients.splice(0)) c.close();
+    });
+    const connect = (extraHeaders?: Record<string, string>, protocols?: string[]) => {
+      const c = new ImswitchSocket(base, { extraHeaders, protocols });
+      clients.push(c);
+      return c;
+    };
+
+    it('no credential → the upgrade is refused (401), no stream started', async () => {
+      expect((await imswitchStart(OPERATOR)).status).to.equal(200);
+      await waitFor(() => !running('mjpeg'));
+      const err = await connect()
+        .connected()
+        .then(
+          () => {
+            throw new Error('connected without a credential');
+          },
+          (e: Error & { description?: unknown }) => e,
+        );
+      // socket.io-client reports the refused handshake as the WebSocket's error event.
+      const event = (err as { description?: { message?: string } }).description;
+      expect(event?.message ?? err.message).to.include('401');
+      expect(running('mjpeg')).to.equal(false);
+    });
+    it('a viewer (Authorization header) connects and gets frames', async () => {
+      expect((await imswitchStart(OPERATOR)).status).to.equal(200);
+      const c = connect({ Authorization: `Bearer ${TOKENS.viewer}` });
+      await c.connected();
+      await waitFor(() => c.frames.length >= 2);
+      expect(c.frames[0].metadata.protocol).to.equal('jpeg');
+    });
+    it('a viewer with the bearer subprotocol connects; the server echoes the other one', async () => {
+      const c = connect(undefined, ['liveview', `liveview.bearer.${TOKENS.viewer}`]);
+      await c.connected();
+      await waitFor(() => c.capabilities !== undefined);
     });
   });
 });

@@ -48,6 +48,7 @@ describe('config', () => {
     expect(config.logging.level).to.equal('info');
     expect(config.detectors.map((d) => [d.name, d.type])).to.deep.equal([['Camera', 'mock']]);
     expect(config.protocols.mjpeg).to.include({ throttle_ms: 50, jpeg_quality: 80 });
+    expect(config.compat.imswitch, "ImSwitch's API is served by default").to.equal(true);
   });
 
   it('keeps the order of detectors (the first is the default)', async () => {
@@ -74,8 +75,18 @@ detectors:
       'unknown top-level key',
       'servr: {}',
       [
-        'servr: unknown key (known keys: server, auth, logging, recordings, plugins, detectors, protocols)',
+        'servr: unknown key (known keys: server, auth, logging, recordings, plugins, detectors, protocols, compat)',
       ],
+    ],
+    [
+      'compat.imswitch not a flag',
+      'compat: { imswitch: yes please }',
+      ['compat.imswitch: must be true or false'],
+    ],
+    [
+      'unknown compat key',
+      'compat: { micromanager: true }',
+      ['compat.micromanager: unknown key (known keys: imswitch)'],
     ],
     [
       'unknown server key',

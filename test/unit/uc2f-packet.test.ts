@@ -119,6 +119,14 @@ describe('UC2F packet codec', () => {
     expect(Buffer.from(out.buffer, out.byteOffset, 16).equals(Buffer.from(bytes))).to.equal(true);
   });
 
+  it('views a Node Buffer at an odd byte offset too (its slice() is a view, not a copy)', () => {
+    const values = Uint16Array.from([1, 2, 0xfffe, 0x1234]);
+    const shifted = Buffer.alloc(9);
+    Buffer.from(values.buffer).copy(shifted, 1);
+    const header = { pixelFormat: PIXEL_FORMATS.GRAY16, width: 4, height: 1, stride: 8 };
+    expect([...pixelsOf(header, shifted.subarray(1))]).to.deep.equal([1, 2, 0xfffe, 0x1234]);
+  });
+
   it('rejects malformed packets with a reason', () => {
     const good = handWrittenPacket();
     expect(() => parsePacket(good.subarray(0, 20))).to.throw('too short: 20 bytes');

@@ -227,8 +227,9 @@ export function pixelsOf(
       `UC2F payload has ${raw.length} bytes, ${header.width}x${header.height} needs ${expected}`,
     );
   }
-  // Typed arrays need aligned offsets; a copy is the price of an odd offset.
-  const aligned = raw.byteOffset % bytes === 0 ? raw : raw.slice();
+  // Typed arrays need aligned offsets; a copy is the price of an odd offset (new Uint8Array copies
+  // also a Node Buffer, whose slice() would be a view).
+  const aligned = raw.byteOffset % bytes === 0 ? raw : new Uint8Array(raw);
   const count = expected / bytes;
   switch (dtype) {
     case 'uint8':

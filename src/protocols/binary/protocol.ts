@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { IsOptional } from 'class-validator';
 import {
+  Text,
   errorMessage,
   hasRole,
   injectable,
@@ -23,6 +25,23 @@ export const BINARY_PATH = '/liveview/binary';
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 /** The client messages there are, for error messages. */
 const CLIENT_MESSAGES = 'ack, getStatus, setParams';
+
+/** Query of the WebSocket URL (documented; the handshake reads it itself). */
+class BinaryQuery {
+  /** Detector (default: the first configured). */
+  @IsOptional()
+  @Text()
+  detectorName?: string;
+}
+
+/** The endpoint's entry in GET /openapi.json. */
+const BINARY_DOC = {
+  summary: "A detector's full-bit-depth frames as UC2F packets (binary messages)",
+  description:
+    'The server sends a JSON `hello`, then one binary UC2F packet per frame, at most `max_in_flight` unacknowledged. The client sends JSON text: `{"type":"ack","frameNumber":n}`, `{"type":"getStatus"}`, and `{"type":"setParams","params":{…}}` (operator role).',
+  role: 'viewer',
+  query: BinaryQuery,
+} as const;
 
 /** Close codes (RFC 6455) used for clients that send what they must not. */
 const CLOSE_UNSUPPORTED_DATA = 1003;
@@ -53,8 +72,10 @@ export class BinaryProtocol implements Protocol<BinaryParams, BinaryWorker> {
       handleProtocols: selectSubprotocol,
     });
     this.wss = wss;
-    websockets.route(BINARY_PATH, (req, socket, head, url) =>
-      this.accept(wss, hub, req, socket, head, url),
+    websockets.route(
+      BINARY_PATH,
+      (req, socket, head, url) => this.accept(wss, hub, req, socket, head, url),
+      BINARY_DOC,
     );
   }
 

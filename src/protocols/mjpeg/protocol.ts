@@ -1,10 +1,12 @@
 import type { Router } from 'express';
+import { IsOptional } from 'class-validator';
 import {
-  BadRequestError,
+  Text,
+  injectable,
+  type ApiRoutes,
   type Protocol,
   type StreamHub,
   type WorkerContext,
-  injectable,
 } from '../../index.js';
 import { MJPEG_CONTENT_TYPE } from './multipart.js';
 import { MjpegParams } from './params.js';
@@ -14,10 +16,12 @@ import { MjpegWorker } from './worker.js';
 /** Milliseconds a snapshot waits for a frame (default 5000). */
 const SNAPSHOT_TIMEOUT_MS = 5000;
 
-function detectorQuery(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new BadRequestError('detectorName must be given once');
-  return value;
+/** Query of the stream and the snapshot. */
+class DetectorQuery {
+  /** Detector (default: the first configured). */
+  @IsOptional()
+  @Text()
+  detectorName?: string;
 }
 
 /** MJPEG over HTTP: multipart/x-mixed-replace streams and single JPEG snapshots. */
@@ -36,42 +40,75 @@ export class MjpegProtocol implements Protocol<MjpegParams, MjpegWorker> {
     return `/liveview/mjpeg?detectorName=${encodeURIComponent(detectorName)}`;
   }
 
-  registerRoutes(router: Router, hub: StreamHub<MjpegWorker>): void {
-    router.get('/mjpeg', async (req, res) => {
-      const worker = await hub.ensure(detectorQuery(req.query.detectorName));
-      try {
-        res.writeHead(200, {
-          'Content-Type': MJPEG_CONTENT_TYPE,
-          'Cache-Control': 'no-cache, no-store, must-revalidate',
-          Pragma: 'no-cache',
-          'X-Accel-Buffering': 'no',
-          Connection: 'close',
-        });
-        // Headers now, not with the first frame: a client of a stalled or failed camera sees
-        // the stream open (and its status) instead of a request that hangs.
-        res.flushHeaders();
-        worker.addSession(new MjpegSession(res, (s) => worker.removeSession(s)));
-      } finally {
-        hub.release(worker);
-      }
+  registerRoutes(_router: Router, hub: StreamHub<MjpegWorker>, routes: ApiRoutes): void {
+    routes.route({
+      method: 'get',
+      path: '/mjpeg',
+      summary: "A detector's MJPEG stream (multipart/x-mixed-replace; plays in <img>)",
+      description:
+        'Starts the stream on demand; it stops after the last client leaves (and a grace period).',
+      role: 'viewer',
+      query: DetectorQuery,
+      responses: {
+        200: {
+          description: 'An endless multipart stream of JPEG images.',
+          contentType: MJPEG_CONTENT_TYPE,
+        },
+      },
+      handler: async (_req, res, { query }) => {
+        const worker = await hub.ensure(query.detectorName);
+        try {
+          res.writeHead(200, {
+            'Content-Type': MJPEG_CONTENT_TYPE,
+            'Cache-Control': 'no-cache, no-store, must-revalidate',
+            Pragma: 'no-cache',
+            'X-Accel-Buffering': 'no',
+            Connection: 'close',
+          });
+          // Headers now, not with the first frame: a client of a stalled or failed camera sees
+          // the stream open (and its status) instead of a request that hangs.
+          res.flushHeaders();
+          worker.addSession(new MjpegSession(res, (s) => worker.removeSession(s)));
+        } finally {
+          hub.release(worker);
+        }
+      },
     });
 
-    router.get('/snapshot.jpg', async (req, res) => {
-      const worker = await hub.ensure(detectorQuery(req.query.detectorName));
-      let unit;
-      try {
-        unit = await worker.nextUnit(SNAPSHOT_TIMEOUT_MS);
-      } finally {
-        hub.release(worker);
-      }
-      res.writeHead(200, {
-        'Content-Type': 'image/jpeg',
-        'Content-Length': unit.data.jpeg.length,
-        'Cache-Control': 'no-cache, no-store, must-revalidate',
-        'X-Frame-Number': unit.frameNumber,
-        'X-Timestamp': unit.timestamp.toString(),
-      });
-      res.end(unit.data.jpeg);
+    routes.route({
+      method: 'get',
+      path: '/snapshot.jpg',
+      summary: "One JPEG of a detector's stream",
+      description: `Starts the stream on demand and waits up to ${SNAPSHOT_TIMEOUT_MS} ms for a frame.`,
+      role: 'viewer',
+      query: DetectorQuery,
+      responses: {
+        200: {
+          description: 'The JPEG image.',
+          contentType: 'image/jpeg',
+          headers: {
+            'X-Frame-Number': 'Frame number of the image.',
+            'X-Timestamp': 'Capture time in nanoseconds.',
+          },
+        },
+      },
+      handler: async (_req, res, { query }) => {
+        const worker = await hub.ensure(query.detectorName);
+        let unit;
+        try {
+          unit = await worker.nextUnit(SNAPSHOT_TIMEOUT_MS);
+        } finally {
+          hub.release(worker);
+        }
+        res.writeHead(200, {
+          'Content-Type': 'image/jpeg',
+          'Content-Length': unit.data.jpeg.length,
+          'Cache-Control': 'no-cache, no-store, must-revalidate',
+          'X-Frame-Number': unit.frameNumber,
+          'X-Timestamp': unit.timestamp.toString(),
+        });
+        res.end(unit.data.jpeg);
+      },
     });
   }
 }

@@ -9,14 +9,17 @@ import {
   injectable,
   principalOf,
   remoteOf,
-  validateInto,
+  type ApiRoutes,
   type Protocol,
+  type ProtocolContext,
+  type RecordingFormat,
   type StreamHub,
   type WorkerContext,
 } from '../../index.js';
 import { IsOptional } from 'class-validator';
 import { WebrtcParams } from './params.js';
 import { answerOffer, checkOffer, onlyCandidatesOn } from './peer.js';
+import { webrtcRecordingFormats } from './recording/formats.js';
 import {
   turnUser,
   viewerIceServers,
@@ -71,6 +74,9 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
   private readonly whepSessions = new Map<string, WhepSession>();
   /** Every viewer until its peer is closed (both signalings), so that `close()` can wait for it. */
   private readonly liveViewers = new Set<WebrtcViewer>();
+  /** The streams, once attached: recordings reach them through it. */
+  private hub: StreamHub<WebrtcWorker> | undefined;
+  private readonly formats = webrtcRecordingFormats(() => this.hub);
 
   createWorker(context: WorkerContext<WebrtcParams>): WebrtcWorker {
     return new WebrtcWorker(context);
@@ -80,103 +86,183 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
     return `/liveview/whep/${encodeURIComponent(detectorName)}`;
   }
 
-  registerRoutes(router: Router, hub: StreamHub<WebrtcWorker>): void {
+  attach(context: ProtocolContext<WebrtcWorker>): void {
+    this.hub = context.hub;
+  }
+
+  /** `mp4` (H.264) and `webm` (VP8): the streams' encoded frames muxed as they are, no second encoder. */
+  recordingFormats(): readonly RecordingFormat[] {
+    return this.formats;
+  }
+
+  registerRoutes(_router: Router, hub: StreamHub<WebrtcWorker>, routes: ApiRoutes): void {
+    const detector = { detector: 'Detector name, as configured' };
+    const session = { ...detector, session: 'The id in the Location of the WHEP POST answer' };
+
     // The ICE servers a page needs before it creates its RTCPeerConnection (a browser gathers
     // relay candidates when it creates the offer), TURN credentials minted for the caller.
-    router.get('/webrtc/ice_servers', async (req, res) => {
-      const { detectorName } = parseInto(IceServersQuery, req.query, 'query');
-      const name = hub.detectorName(detectorName);
-      let params = hub.find(name)?.params;
-      if (!params) {
-        // No stream yet: start it on demand as the offer that follows would (held for the grace
-        // period), so that the servers are the ones that offer will get.
-        const worker = await hub.ensure(name);
-        params = worker.params;
-        hub.release(worker);
-      }
-      const ice = iceServersFor(req, params);
-      res.setHeader('Cache-Control', 'no-store');
-      res.json({ status: 'success', iceServers: ice.iceServers, expiresAt: ice.expiresAt });
+    routes.route({
+      method: 'get',
+      path: '/webrtc/ice_servers',
+      summary: 'The ICE servers (STUN, TURN with credentials minted for the caller) for a viewer',
+      description:
+        'Starts the stream on demand (held for the grace period), so that the servers are the ones the offer that follows gets.',
+      role: 'viewer',
+      query: IceServersQuery,
+      responses: { 200: 'iceServers (RTCIceServer list) and when their credentials expire.' },
+      handler: async (req, res, { query }) => {
+        const name = hub.detectorName(query.detectorName);
+        let params = hub.find(name)?.params;
+        if (!params) {
+          const worker = await hub.ensure(name);
+          params = worker.params;
+          hub.release(worker);
+        }
+        const ice = iceServersFor(req, params);
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ status: 'success', iceServers: ice.iceServers, expiresAt: ice.expiresAt });
+      },
     });
 
-    router.post('/webrtc_offer', async (req, res) => {
-      const body = parseOffer(req.body);
-      const { answer, ice } = await this.connect(hub, body.detectorName, body.sdp, req);
-      res.setHeader('Cache-Control', 'no-store');
-      res.json({
-        status: 'success',
-        sdp: answer,
-        type: 'answer',
-        iceServers: ice.iceServers,
-        expiresAt: ice.expiresAt,
-      });
+    routes.route({
+      method: 'post',
+      path: '/webrtc_offer',
+      operationId: 'webrtcOffer',
+      summary: "Answers a browser's SDP offer (ImSwitch's signaling; ICE gathering complete)",
+      role: 'viewer',
+      body: OfferBody,
+      responses: { 200: 'The SDP answer (type answer) and the ICE servers.' },
+      handler: async (req, res, { body }) => {
+        const { answer, ice } = await this.connect(hub, body.detectorName, body.sdp, req);
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({
+          status: 'success',
+          sdp: answer,
+          type: 'answer',
+          iceServers: ice.iceServers,
+          expiresAt: ice.expiresAt,
+        });
+      },
     });
 
-    router.options('/whep/:detector', (req, res) => {
-      res.setHeader('Accept-Post', SDP);
-      // The WHEP draft lets OPTIONS announce the ICE servers: done for a running stream only (an
-      // OPTIONS, often a CORS preflight, never starts a camera).
-      const worker = findQuietly(hub, req.params.detector as string);
-      if (worker) {
-        const links = iceServerLinks(worker.params, iceServersFor(req, worker.params));
-        if (links.length > 0 && links.every((l) => headerFits('Link', l))) {
+    routes.route({
+      method: 'options',
+      path: '/whep/:detector',
+      summary: 'WHEP: the accepted offer type, and the ICE servers of a running stream',
+      description:
+        'Never starts a camera (it is often a CORS preflight): the `Link` headers come for a running stream only.',
+      role: 'public',
+      pathParams: detector,
+      responses: {
+        204: {
+          description: 'No body.',
+          headers: {
+            'Accept-Post': 'application/sdp',
+            Link: 'ICE servers (rel="ice-server"), for a running stream.',
+          },
+        },
+      },
+      handler: (req, res) => {
+        res.setHeader('Accept-Post', SDP);
+        const worker = findQuietly(hub, req.params.detector as string);
+        if (worker) {
+          const links = iceServerLinks(worker.params, iceServersFor(req, worker.params));
+          if (links.length > 0 && links.every((l) => headerFits('Link', l))) {
+            res.setHeader('Link', links);
+            res.setHeader('Cache-Control', 'no-store');
+          }
+        }
+        res.sendStatus(204);
+      },
+    });
+
+    routes.route({
+      method: 'post',
+      path: '/whep/:detector',
+      summary: 'WHEP: starts a viewer session from an SDP offer (non-trickle answer)',
+      role: 'viewer',
+      pathParams: detector,
+      body: { contentType: SDP, description: 'The SDP offer (ICE gathering complete).' },
+      use: [readText],
+      responses: {
+        201: {
+          description: 'The SDP answer.',
+          contentType: SDP,
+          headers: {
+            Location: 'The session resource (PATCH, DELETE).',
+            ETag: 'The session id.',
+            Link: 'ICE servers (rel="ice-server").',
+          },
+        },
+      },
+      handler: async (req, res) => {
+        requireType(req, SDP);
+        const detectorName = req.params.detector as string;
+        // Everything that can fail happens before the viewer is added: a failed POST leaves no
+        // viewer, no session and no header of a success behind.
+        let links: string[] = [];
+        const { viewer, answer, worker } = await this.connect(
+          hub,
+          detectorName,
+          checkOffer(req.body),
+          req,
+          (w, ice) => {
+            links = iceServerLinks(w.params, ice);
+            for (const link of links) checkHeader('Link', link);
+          },
+        );
+        const location = `/liveview/whep/${encodeURIComponent(worker.detectorName)}/${viewer.resourceId}`;
+        this.whepSessions.set(viewer.resourceId, { viewer, worker, detectorName });
+        res.status(201);
+        res.setHeader('Content-Type', SDP);
+        res.setHeader('Location', location);
+        res.setHeader('ETag', `"${viewer.resourceId}"`);
+        if (links.length > 0) {
           res.setHeader('Link', links);
           res.setHeader('Cache-Control', 'no-store');
         }
-      }
-      res.sendStatus(204);
+        res.send(answer);
+      },
     });
 
-    router.post('/whep/:detector', readText, async (req, res) => {
-      requireType(req, SDP);
-      const detectorName = req.params.detector as string;
-      // Everything that can fail happens before the viewer is added: a failed POST leaves no
-      // viewer, no session and no header of a success behind.
-      let links: string[] = [];
-      const { viewer, answer, worker } = await this.connect(
-        hub,
-        detectorName,
-        checkOffer(req.body),
-        req,
-        (w, ice) => {
-          links = iceServerLinks(w.params, ice);
-          for (const link of links) checkHeader('Link', link);
-        },
-      );
-      const location = `/liveview/whep/${encodeURIComponent(worker.detectorName)}/${viewer.resourceId}`;
-      this.whepSessions.set(viewer.resourceId, { viewer, worker, detectorName });
-      res.status(201);
-      res.setHeader('Content-Type', SDP);
-      res.setHeader('Location', location);
-      res.setHeader('ETag', `"${viewer.resourceId}"`);
-      if (links.length > 0) {
-        res.setHeader('Link', links);
-        res.setHeader('Cache-Control', 'no-store');
-      }
-      res.send(answer);
-    });
-
-    router.patch('/whep/:detector/:session', readText, async (req, res) => {
-      const session = this.session(req);
-      requireType(req, TRICKLE);
-      const fragment = typeof req.body === 'string' ? req.body : '';
-      const mid = /^a=mid:(\S+)/m.exec(fragment)?.[1] ?? '0';
-      const allowed = session.worker.params.ice_remote_addresses;
-      const filtered = allowed.length > 0 ? onlyCandidatesOn(fragment, allowed) : fragment;
-      for (const m of filtered.matchAll(/^a=(candidate:[^\r\n]+)/gm)) {
-        try {
-          await session.viewer.pc.addIceCandidate({ candidate: m[1], sdpMid: mid });
-        } catch (err) {
-          throw new BadRequestError(`bad ICE candidate '${m[1]}': ${(err as Error).message}`);
+    routes.route({
+      method: 'patch',
+      path: '/whep/:detector/:session',
+      summary: 'WHEP: adds trickled ICE candidates of the viewer',
+      role: 'viewer',
+      pathParams: session,
+      body: { contentType: TRICKLE, description: 'An SDP fragment with a=candidate lines.' },
+      use: [readText],
+      responses: { 204: 'Added.' },
+      handler: async (req, res) => {
+        const whep = this.session(req);
+        requireType(req, TRICKLE);
+        const fragment = typeof req.body === 'string' ? req.body : '';
+        const mid = /^a=mid:(\S+)/m.exec(fragment)?.[1] ?? '0';
+        const allowed = whep.worker.params.ice_remote_addresses;
+        const filtered = allowed.length > 0 ? onlyCandidatesOn(fragment, allowed) : fragment;
+        for (const m of filtered.matchAll(/^a=(candidate:[^\r\n]+)/gm)) {
+          try {
+            await whep.viewer.pc.addIceCandidate({ candidate: m[1], sdpMid: mid });
+          } catch (err) {
+            throw new BadRequestError(`bad ICE candidate '${m[1]}': ${(err as Error).message}`);
+          }
         }
-      }
-      res.sendStatus(204);
+        res.sendStatus(204);
+      },
     });
 
-    router.delete('/whep/:detector/:session', (req, res) => {
-      const session = this.session(req);
-      session.viewer.close('viewer left (WHEP DELETE)');
-      res.status(200).json({ status: 'success' });
+    routes.route({
+      method: 'delete',
+      path: '/whep/:detector/:session',
+      summary: 'WHEP: ends a viewer session',
+      role: 'viewer',
+      pathParams: session,
+      responses: { 200: 'Ended.' },
+      handler: (req, res) => {
+        this.session(req).viewer.close('viewer left (WHEP DELETE)');
+        res.status(200).json({ status: 'success' });
+      },
     });
   }
 
@@ -246,20 +332,6 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
     } finally {
       hub.release(worker);
     }
-  }
-}
-
-function parseOffer(raw: unknown): OfferBody {
-  return parseInto(OfferBody, raw, 'request body');
-}
-
-/** Validates a request's body or query into `cls`; BadRequestError naming the wrong keys. */
-function parseInto<T extends object>(cls: new () => T, raw: unknown, path: string): T {
-  try {
-    return validateInto(cls, raw, path);
-  } catch (err) {
-    const problems = (err as { problems?: string[] }).problems;
-    throw new BadRequestError(problems ? problems.join('; ') : (err as Error).message);
   }
 }
 

@@ -9,6 +9,11 @@ export interface EncodedVideo {
   keyframe: boolean;
   /** RTP packets (sequence numbers are rewritten per viewer). */
   packets: RtpPacket[];
+  /**
+   * The encoder's output itself, for consumers other than RTP viewers (recordings, relays): H.264
+   * Annex B NAL units (SPS/PPS in-band before each IDR), or one VP8 frame.
+   */
+  accessUnit: Uint8Array;
 }
 
 /** What a WebRTC stream makes of one frame: the video per codec in use, and its metadata. */

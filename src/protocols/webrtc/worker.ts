@@ -1,6 +1,7 @@
 import { H264Packetizer, Vp8Packetizer } from 'werift';
 import {
   BufferRing,
+  LiveViewError,
   StreamWorker,
   type EncodedUnit,
   type Frame,
@@ -9,8 +10,12 @@ import {
 import { toI420, type I420Picture } from './i420.js';
 import type { VideoCodec, WebrtcParams } from './params.js';
 import { VideoEncoder, type EncodedPacket } from './video-encoder.js';
+import { VideoSink, type VideoSinkHooks, type VideoSinkOptions } from './video-sink.js';
 import type { VideoUnit } from './video-unit.js';
 import type { WebrtcViewer } from './viewer.js';
+
+/** A client of a WebRTC stream: a peer, or a consumer of the encoded frames themselves. */
+export type WebrtcSession = WebrtcViewer | VideoSink;
 
 /** Shortest time between two keyframes asked for by PLI/FIR (a new viewer always gets one). */
 export const KEYFRAME_MIN_INTERVAL_MS = 500;
@@ -42,11 +47,12 @@ interface CodecState {
 
 /**
  * A WebRTC stream: normalizes each frame once, encodes it once per codec in use (one encoder per
- * codec, shared by every viewer) and packetizes it once; viewers only rewrite RTP headers.
- * Bitrate policy: follow the weakest viewer's estimate down to `min_bitrate`, never above
- * `max_bitrate`.
+ * codec, shared by every viewer and sink) and packetizes it once; viewers only rewrite RTP
+ * headers, sinks (recordings, relays) take the access units as they are.
+ * Bitrate policy: follow the weakest viewer's estimate down to `min_bitrate` (or the highest
+ * `minBitrate` a sink asks for), never above `max_bitrate`.
  */
-export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcViewer> {
+export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcSession> {
   private readonly codecs = new Map<VideoCodec, CodecState>();
   /** I420 pictures, reused frame after frame. */
   private readonly pictureBuffers = new BufferRing();
@@ -68,23 +74,59 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcVi
 
   /** Viewers connected. */
   get viewers(): WebrtcViewer[] {
-    return [...this.sessions];
+    return [...this.sessions].filter((s): s is WebrtcViewer => !(s instanceof VideoSink));
+  }
+
+  /** Sinks attached (consumers of the access units: recordings, relays). */
+  get sinks(): VideoSink[] {
+    return [...this.sessions].filter((s): s is VideoSink => s instanceof VideoSink);
   }
 
   /** Adds a viewer: its codec's encoder starts if needed and the next frame is a keyframe. */
   addViewer(viewer: WebrtcViewer): void {
-    if (!this.codecs.has(viewer.codec)) {
-      this.codecs.set(viewer.codec, {
-        encoder: new VideoEncoder(viewer.codec),
-        packetizer: viewer.codec === 'VP8' ? new Vp8Packetizer() : new H264Packetizer(),
+    this.useCodec(viewer.codec);
+    this.addSession(viewer);
+  }
+
+  /**
+   * Attaches a consumer of the encoded frames that is not a peer (a recording, a relay): its
+   * codec's encoder starts if no viewer or sink uses it yet, else it is shared, and the next frame
+   * is a keyframe. `create` makes a sink of a subclass (one that overrides `deliver`, e.g. to send
+   * the shared RTP packets) from the hooks it must use; default a plain VideoSink. `close()` on
+   * the sink detaches it; the encoder stops with the last viewer or sink of its codec. Throws a
+   * LiveViewError (503) if the stream has stopped.
+   */
+  openSink(options: VideoSinkOptions): VideoSink;
+  openSink<T extends VideoSink>(options: VideoSinkOptions, create: (hooks: VideoSinkHooks) => T): T;
+  openSink(
+    options: VideoSinkOptions,
+    create: (hooks: VideoSinkHooks) => VideoSink = (hooks) => new VideoSink(options, hooks),
+  ): VideoSink {
+    if (!this.running) {
+      throw new LiveViewError(`the webrtc stream of '${this.detectorName}' has stopped`, 503);
+    }
+    const sink: VideoSink = create({
+      requestKeyframe: (codec, force) => this.requestKeyframe(codec, force),
+      closed: () => this.removeSession(sink),
+    });
+    this.useCodec(sink.codec);
+    this.addSession(sink);
+    return sink;
+  }
+
+  /** Starts a codec's encoder unless it runs, and has its next frame be a keyframe. */
+  private useCodec(codec: VideoCodec): void {
+    if (!this.codecs.has(codec)) {
+      this.codecs.set(codec, {
+        encoder: new VideoEncoder(codec),
+        packetizer: codec === 'VP8' ? new Vp8Packetizer() : new H264Packetizer(),
         keyframeDue: true,
         lastKeyframeAt: 0,
         lastRetuneAt: 0,
         bitrate: this.params.max_bitrate,
       });
     }
-    this.codecs.get(viewer.codec)!.keyframeDue = true;
-    this.addSession(viewer);
+    this.codecs.get(codec)!.keyframeDue = true;
   }
 
   /** A viewer lost a picture (PLI/FIR): a keyframe follows, at most one per KEYFRAME_MIN_INTERVAL_MS unless forced (a new viewer). */
@@ -95,10 +137,10 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcVi
     state.keyframeDue = true;
   }
 
-  protected override sessionRemoved(viewer: WebrtcViewer): void {
-    const codec = viewer.codec;
-    // The encoder of a codec stops with its last viewer.
-    if (!this.viewers.some((v) => v.codec === codec)) {
+  protected override sessionRemoved(session: WebrtcSession): void {
+    const codec = session.codec;
+    // The encoder of a codec stops with its last viewer or sink.
+    if (![...this.sessions].some((s) => s.codec === codec)) {
       const state = this.codecs.get(codec);
       this.codecs.delete(codec);
       void state?.encoder.close();
@@ -146,7 +188,10 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcVi
       const packets = e.packets.flatMap((p) =>
         e.packetizer.packetize(Buffer.from(p.data), rtpTimestamp),
       );
-      video[e.codec] = { codec: e.codec, keyframe: e.keyframe, packets };
+      // One packet per frame with these encoder settings; several would be one frame's NAL units.
+      const accessUnit =
+        e.packets.length === 1 ? e.packets[0].data : Buffer.concat(e.packets.map((p) => p.data));
+      video[e.codec] = { codec: e.codec, keyframe: e.keyframe, packets, accessUnit };
     }
     const metadata = JSON.stringify({
       frameNumber: frame.frameNumber,
@@ -189,8 +234,14 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcVi
     const now = performance.now();
     if (now - this.lastBitrateCheck < BITRATE_CHECK_MS) return;
     this.lastBitrateCheck = now;
-    const floor = Math.min(params.min_bitrate, params.max_bitrate);
+    const sinks = this.sinks;
     for (const [codec, state] of this.codecs) {
+      // A sink gets no bandwidth estimate; it may ask for a floor of its own (a recording's quality).
+      const sinkFloor = Math.max(
+        0,
+        ...sinks.filter((s) => s.codec === codec).map((s) => s.minBitrate),
+      );
+      const floor = Math.min(Math.max(params.min_bitrate, sinkFloor), params.max_bitrate);
       const estimates = this.viewers
         .filter((v) => v.codec === codec && v.estimatedBitrate > 0)
         .map((v) => v.estimatedBitrate * ESTIMATE_SHARE);

@@ -8,10 +8,11 @@ import { benchMjpegFanout } from './mjpeg-fanout.js';
 import { benchPipeline } from './pipeline.js';
 import { benchRecording } from './recording.js';
 import { benchRecordingVideo } from './recording-video.js';
+import { benchRelay } from './relay.js';
 import { benchV4l2 } from './v4l2.js';
 import { benchWebrtc } from './webrtc.js';
 
-/** `npm run bench`: prints the performance tables. `BENCH_RUNS` and `BENCH_SECONDS` scale it; `BENCH_ONLY=pipeline,mjpeg,binary,webrtc,v4l2,genicam,glass,fanout,large,recording,recording-video` picks some. */
+/** `npm run bench`: prints the performance tables. `BENCH_RUNS` and `BENCH_SECONDS` scale it; `BENCH_ONLY=pipeline,mjpeg,binary,webrtc,v4l2,genicam,glass,fanout,large,recording,recording-video,relay` picks some. */
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const only = process.env.BENCH_ONLY?.split(',');
@@ -29,3 +30,4 @@ if (wanted('fanout')) await benchFanout(runs);
 if (wanted('large')) await benchLargeSensor(runs);
 if (wanted('recording')) await benchRecording(runs);
 if (wanted('recording-video')) await benchRecordingVideo(runs);
+if (wanted('relay')) await benchRelay(runs, seconds);

@@ -14,6 +14,7 @@ export * from './core/reconnecting-detector.js';
 export * from './core/protocol.js';
 export * from './core/api-routes.js';
 export * from './core/recording.js';
+export * from './core/relays-config.js';
 export * from './core/frame-recording.js';
 export * from './core/plugin.js';
 export * from './core/stream-params.js';

@@ -261,11 +261,24 @@ function decodeShownFrame() {
   frameInfo.textContent = `frame ${code.frameNumber} · latency ${latencyMs} ms`;
 }
 
-function describeStream(stream) {
-  if (!stream) return 'stopped';
+function describeStream(stream, relays = []) {
+  // Relays (Janus, WHIP) feed a detector's WebRTC stream; shown also while they cannot.
+  const fed = relays.map(describeRelay);
+  if (!stream) return ['stopped', ...fed].join(' · ');
   const clients = `${stream.clientCount} client${stream.clientCount === 1 ? '' : 's'}`;
   const state = stream.state === 'error' ? `error: ${stream.error ?? 'unknown'}` : stream.state;
-  return `${state} · ${clients} · ${stream.fps} fps · ${stream.framesDropped} dropped`;
+  return [
+    `${state} · ${clients} · ${stream.fps} fps · ${stream.framesDropped} dropped`,
+    ...fed,
+  ].join(' · ');
+}
+
+/** One relay of `GET /liveview/relays` for the status line. */
+function describeRelay(relay) {
+  const viewers =
+    relay.viewers === undefined ? '' : `, ${relay.viewers} viewer${relay.viewers === 1 ? '' : 's'}`;
+  const error = relay.state !== 'live' && relay.lastError ? `: ${relay.lastError}` : '';
+  return `relay ${relay.name} (${relay.type}) ${relay.state}${viewers}${error}`;
 }
 
 async function pollStatus() {
@@ -276,7 +289,11 @@ async function pollStatus() {
     const { streams } = await api('getActiveStreams');
     const protocol = streamingDetector !== null ? streamingProtocol : protocolSelect.value;
     const stream = streams.find((s) => s.detectorName === select.value && s.protocol === protocol);
-    statusLine.textContent = describeStream(stream);
+    const relays =
+      protocol === 'webrtc'
+        ? ((await api('relays')).relays ?? []).filter((r) => r.detector === select.value)
+        : [];
+    statusLine.textContent = describeStream(stream, relays);
   } catch (err) {
     statusLine.textContent = `status unavailable: ${messageOf(err)}`;
   } finally {

@@ -52,10 +52,48 @@ export interface StreamSample {
   totals: StreamTotals;
 }
 
+/** One relay (a stream's client whose `details` name a `relay`) as a scrape sees it. */
+export interface RelaySample {
+  relay: string;
+  type: string;
+  detector: string;
+  state: string;
+  packetsSent: number;
+  bytesSent: number;
+  /** Viewers where its servers report them. */
+  viewers?: number;
+}
+
+/** The states a relay is reported in (`liveview_relay_state`). */
+export const RELAY_STATES = ['starting', 'live', 'degraded', 'retrying'] as const;
+
 /** Everything one scrape reports. */
 export interface MetricsSnapshot {
   detectors: DetectorSample[];
   streams: StreamSample[];
+  relays: RelaySample[];
+}
+
+/** The relays among the clients of the running streams (a relay lists itself in `details.relay`). */
+function relaySamples(active: ReturnType<LiveViewController['getActiveStreams']>): RelaySample[] {
+  const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  return active.flatMap((s) =>
+    s.clients.flatMap((c) => {
+      const d = c.details;
+      if (typeof d?.relay !== 'string') return [];
+      return [
+        {
+          relay: d.relay,
+          type: String(d.type),
+          detector: s.detectorName,
+          state: String(d.state),
+          packetsSent: count(d.packetsSent),
+          bytesSent: count(d.bytesSent),
+          ...(typeof d.viewers === 'number' ? { viewers: d.viewers } : {}),
+        },
+      ];
+    }),
+  );
 }
 
 /** A running stream as `streamSample` needs it. */
@@ -120,7 +158,7 @@ export function takeSnapshot(controller: LiveViewController): MetricsSnapshot {
       );
     }
   }
-  return { detectors, streams };
+  return { detectors, streams, relays: relaySamples(active) };
 }
 
 /** One sample as prom-client's registry formats it. */
@@ -366,6 +404,57 @@ export function createMetricsRegistry(controller: LiveViewController): Registry 
     collect() {
       this.reset();
       for (const d of snapshot().detectors) this.set({ detector: d.detector }, d.readers);
+    },
+  });
+
+  const relayLabels = ['relay', 'type', 'detector'] as const;
+  const relayLabelsOf = (r: RelaySample) => ({
+    relay: r.relay,
+    type: r.type,
+    detector: r.detector,
+  });
+  new Gauge({
+    name: `${METRICS_PREFIX}relay_state`,
+    help: "1 for a relay's current state (live, degraded: some of its servers fed, retrying, starting), 0 for the others.",
+    labelNames: [...relayLabels, 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of snapshot().relays) {
+        for (const state of RELAY_STATES)
+          this.set({ ...relayLabelsOf(r), state }, r.state === state ? 1 : 0);
+      }
+    },
+  });
+  new Counter({
+    name: `${METRICS_PREFIX}relay_packets_sent_total`,
+    help: 'RTP packets a relay sent, over all of its destinations (Janus servers, the WHIP endpoint).',
+    labelNames: relayLabels,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of snapshot().relays) this.inc(relayLabelsOf(r), r.packetsSent);
+    },
+  });
+  new Counter({
+    name: `${METRICS_PREFIX}relay_bytes_sent_total`,
+    help: 'Bytes a relay sent, over all of its destinations.',
+    labelNames: relayLabels,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of snapshot().relays) this.inc(relayLabelsOf(r), r.bytesSent);
+    },
+  });
+  new Gauge({
+    name: `${METRICS_PREFIX}relay_viewers`,
+    help: "Viewers of a relay's stream on its servers, where they report them (Janus).",
+    labelNames: relayLabels,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of snapshot().relays)
+        if (r.viewers !== undefined) this.set(relayLabelsOf(r), r.viewers);
     },
   });
 

@@ -20,6 +20,7 @@ import type { PluginRegistry } from './registry.js';
 import { parseAuthConfig, type AuthConfig } from './auth-config.js';
 import { TlsConfig } from './tls-config.js';
 import { parseRecordingsConfig, type RecordingsConfig } from './recordings-config.js';
+import { parseRelaysConfig, type NamedRelayConfig } from './relays-config.js';
 import {
   RateLimitsConfig,
   TrustProxySetting,
@@ -102,6 +103,7 @@ const TOP_LEVEL_KEYS = [
   'auth',
   'logging',
   'recordings',
+  'relays',
   'plugins',
   'detectors',
   'protocols',
@@ -125,6 +127,8 @@ export interface BaseConfig {
   logging: LoggingConfig;
   /** `recordings:` with defaults. */
   recordings: RecordingsConfig;
+  /** `relays:` checked (default none). */
+  relays: NamedRelayConfig[];
   /** `plugins:` (third-party module names or paths relative to `configDir`). */
   plugins: string[];
   /** `detectors:` as written (checked once plugins are known). */
@@ -159,6 +163,8 @@ export interface ResolvedConfig {
   logging: LoggingConfig;
   /** `recordings:`. */
   recordings: RecordingsConfig;
+  /** `relays:`, each naming a configured detector. */
+  relays: NamedRelayConfig[];
   /** Third-party plugin specifiers. */
   plugins: string[];
   /** Detectors in config order; the first is the default detector. */
@@ -245,6 +251,7 @@ export function parseBaseConfig(raw: unknown, configDir: string, problems: strin
     collect(problems, () => validateInto(LoggingConfig, top.logging, 'logging')) ??
     new LoggingConfig();
   const recordings = parseRecordingsConfig(top.recordings, problems);
+  const relays = parseRelaysConfig(top.relays, problems);
   let plugins = top.plugins ?? [];
   if (!Array.isArray(plugins) || !plugins.every((p) => typeof p === 'string' && p.length > 0)) {
     problems.push('plugins: must be a list of npm package names or paths');
@@ -267,6 +274,7 @@ export function parseBaseConfig(raw: unknown, configDir: string, problems: strin
     auth,
     logging,
     recordings,
+    relays,
     plugins: plugins as string[],
     detectors: detectors as Record<string, unknown>,
     protocols: protocols as Record<string, unknown>,
@@ -324,11 +332,25 @@ export function resolveConfig(
     );
     if (params) protocols[protocol.name] = params;
   }
+  for (const { name, config } of base.relays) {
+    if (
+      !detectors.some((d) => d.name === config.detector) &&
+      !problems.some((p) => p.startsWith(`detectors.${config.detector}`))
+    )
+      problems.push(
+        `relays.${name}.detector: unknown detector '${config.detector}' (detectors: ${detectors.map((d) => d.name).join(', ')})`,
+      );
+    if (!registry.findProtocol('webrtc'))
+      problems.push(
+        `relays.${name}: relays feed the webrtc protocol's streams, which is not loaded`,
+      );
+  }
   return {
     server: base.server,
     auth: base.auth,
     logging: base.logging,
     recordings: base.recordings,
+    relays: base.relays,
     plugins: base.plugins,
     detectors,
     protocols,

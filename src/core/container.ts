@@ -10,6 +10,7 @@ import { createLogger, type Logger, type LogLevel } from './logger.js';
 import type { LoadedPlugin } from './plugin-loader.js';
 import { PluginRegistry } from './registry.js';
 import { ConfigToken, LoggerToken } from './tokens.js';
+import { RelaysSetup } from './relays-config.js';
 
 /** The container with every plugin loaded and the config checked against them. */
 export interface Assembled {
@@ -32,6 +33,8 @@ export async function assemble(
   problems: string[],
 ): Promise<Assembled> {
   const container = new Container({ defaultScope: 'Singleton' });
+  // Before the plugins: the WebRTC protocol, created while they load, starts these relays.
+  container.bind<RelaysSetup>(RelaysSetup).toConstantValue({ relays: base.relays, logger });
   const registry = await PluginRegistry.fromPlugins(container, plugins, problems);
   const config = resolveConfig(base, registry, problems);
   container.bind(ConfigToken).toConstantValue(config);

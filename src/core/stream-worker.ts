@@ -41,6 +41,8 @@ export interface StreamSession<U> {
   readonly bytesSent?: number;
   /** Delivers a unit, or skips it if the client is still busy with an earlier one. Never blocks. */
   send(unit: EncodedUnit<U>): void;
+  /** Protocol-specific facts getActiveStreams lists as the client's `details` (a relay's state); optional. */
+  describe?(): Record<string, unknown>;
   /** Ends the session; idempotent. */
   close(reason?: string): void;
 }
@@ -75,6 +77,8 @@ export interface StreamStatus {
     framesSent: number;
     framesSkipped: number;
     bytesSent: number;
+    /** What the protocol says of this client beyond the counters (a relay: its name, state…). */
+    details?: Record<string, unknown>;
   }[];
   framesEncoded: number;
   framesSent: number;
@@ -315,6 +319,7 @@ export abstract class StreamWorker<
       framesSent: s.framesSent,
       framesSkipped: s.framesSkipped,
       bytesSent: s.bytesSent ?? 0,
+      ...(s.describe ? { details: s.describe() } : {}),
     }));
     const status = this.source.status;
     const problem = this.source.problem;

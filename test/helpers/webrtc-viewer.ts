@@ -1,9 +1,7 @@
-import { AV_CODEC_ID_H264, AV_CODEC_ID_VP8, Codec, CodecContext, Frame, Packet } from 'node-av';
 import {
   RTCPeerConnection,
   ReceiverEstimatedMaxBitrate,
   RtcpPayloadSpecificFeedback,
-  dePacketizeRtpPackets,
   useH264,
   useNACK,
   usePLI,
@@ -13,8 +11,8 @@ import {
   type RTCRtpTransceiver,
   type RtpPacket,
 } from 'werift';
-import { decodePixelCode } from '../../src/core/pixel-code.js';
 import { onlyCandidatesOn } from '../../src/protocols/webrtc/peer.js';
+import { RtpFrameDecoder } from './rtp-frame-decoder.js';
 
 /** A decoded video frame and what its pixel code says. */
 export interface ViewedFrame {
@@ -40,13 +38,9 @@ export class TestViewer {
   readonly channel: RTCDataChannel | undefined;
   readonly frames: ViewedFrame[] = [];
   readonly metadata: Record<string, unknown>[] = [];
-  rtpPackets = 0;
-  decodeErrors = 0;
-  private pending: RtpPacket[] = [];
-  private decoder: CodecContext | undefined;
+  private decoder: RtpFrameDecoder | undefined;
   private codecName: 'VP8' | 'H264' | undefined;
   private mediaSsrc = 0;
-  private readonly packet = new Packet();
   private closed = false;
 
   constructor(options: { codecs?: ('VP8' | 'H264')[]; dataChannel?: boolean } = {}) {
@@ -78,7 +72,6 @@ export class TestViewer {
         this.metadata.push(JSON.parse(m.toString()) as Record<string, unknown>),
       );
     }
-    this.packet.alloc();
     this.transceiver.onTrack.subscribe((track) => {
       track.onReceiveRtp.subscribe((rtp) => this.onRtp(rtp));
     });
@@ -134,68 +127,24 @@ export class TestViewer {
   async close(): Promise<void> {
     this.closed = true;
     await this.pc.close();
-    this.decoder?.freeContext();
+    this.decoder?.close();
     this.decoder = undefined;
+  }
+
+  /** RTP packets received. */
+  get rtpPackets(): number {
+    return this.decoder?.rtpPackets ?? 0;
+  }
+
+  /** Frames that could not be depacketized or decoded. */
+  get decodeErrors(): number {
+    return this.decoder?.decodeErrors ?? 0;
   }
 
   private onRtp(rtp: RtpPacket): void {
     if (this.closed) return;
-    this.rtpPackets++;
     this.mediaSsrc = rtp.header.ssrc;
-    this.pending.push(rtp);
-    if (!rtp.header.marker) return;
-    const packets = this.pending.filter((p) => p.header.timestamp === rtp.header.timestamp);
-    this.pending = [];
-    // Signed 16-bit distance: sequence numbers wrap.
-    packets.sort(
-      (a, b) => ((a.header.sequenceNumber - b.header.sequenceNumber + 0x8000) & 0xffff) - 0x8000,
-    );
-    try {
-      const { data, isKeyframe } = dePacketizeRtpPackets(
-        this.codecName === 'H264' ? 'MPEG4/ISO/AVC' : 'VP8',
-        packets,
-      );
-      this.decode(data, isKeyframe);
-    } catch {
-      this.decodeErrors++;
-    }
-  }
-
-  private decode(data: Buffer, keyframe: boolean): void {
-    if (!this.decoder) {
-      const codec = Codec.findDecoder(
-        this.codecName === 'H264' ? AV_CODEC_ID_H264 : AV_CODEC_ID_VP8,
-      );
-      const ctx = new CodecContext();
-      ctx.allocContext3(codec);
-      if (ctx.open2Sync(codec, null) < 0) throw new Error('cannot open the decoder');
-      this.decoder = ctx;
-    }
-    this.packet.data = data;
-    if (this.decoder.sendPacketSync(this.packet) < 0) {
-      this.decodeErrors++;
-      return;
-    }
-    const frame = new Frame();
-    frame.alloc();
-    while (this.decoder.receiveFrameSync(frame) >= 0) {
-      const { width, height } = frame;
-      const plane = frame.data![0];
-      const stride = frame.linesize[0];
-      const y = new Uint8Array(width * height);
-      for (let r = 0; r < height; r++)
-        y.set(plane.subarray(r * stride, r * stride + width), r * width);
-      const code = decodePixelCode(y, width, height, 1);
-      this.frames.push({
-        width,
-        height,
-        keyframe,
-        frameNumber: code?.frameNumber,
-        timestampMs: code?.timestampMs,
-        receivedAt: Date.now(),
-      });
-      frame.unref();
-    }
-    frame.free();
+    this.decoder ??= new RtpFrameDecoder(this.codecName ?? 'VP8', this.frames);
+    this.decoder.push(rtp);
   }
 }

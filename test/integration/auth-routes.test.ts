@@ -320,6 +320,52 @@ describe('authentication: every route × {no credential, too weak a role, right 
       ok: jsonSuccess,
     },
     {
+      route: 'GET /liveview/relays',
+      need: 'viewer',
+      send: (c) => call(`${base}/liveview/relays`, { credential: c }),
+      ok: jsonSuccess,
+    },
+    {
+      route: 'POST /liveview/relays',
+      need: 'admin',
+      send: (c) =>
+        call(`${base}/liveview/relays`, {
+          method: 'POST',
+          credential: c,
+          // Nothing listens there: the relay only retries until it is deleted below.
+          json: {
+            name: 'auth-check',
+            detector: 'Camera',
+            whip: { url: 'http://127.0.0.1:9/whip' },
+          },
+        }),
+      ok: async (a) => {
+        success(a, 201);
+        const removed = await call(`${base}/liveview/relays/auth-check`, {
+          method: 'DELETE',
+          credential: ADMIN,
+        });
+        success(removed);
+        // The relay started the WebRTC stream on demand: later rows expect none running.
+        await server.controller.stopLiveView({ detectorName: 'Camera', protocol: 'webrtc' });
+      },
+      unchanged: async () => {
+        const list = await call(`${base}/liveview/relays`, { credential: ADMIN });
+        expect(list.json?.relays, 'no relay added').to.deep.equal([]);
+      },
+    },
+    {
+      route: 'DELETE /liveview/relays/:name',
+      need: 'admin',
+      send: (c) =>
+        call(`${base}/liveview/relays/unknown-relay`, { method: 'DELETE', credential: c }),
+      ok: (a) => {
+        // Getting past authentication is what counts: there is no such relay.
+        expect(a.status, a.text).to.equal(404);
+        expect(a.json?.message).to.include("no relay named 'unknown-relay'");
+      },
+    },
+    {
       route: 'GET /liveview/getStreamParams',
       need: 'viewer',
       send: (c) => call(`${base}/liveview/getStreamParams?protocol=mjpeg`, { credential: c }),

@@ -42,6 +42,10 @@ const FAMILIES: Record<string, PromFamily['type']> = {
   liveview_detector_state: 'gauge',
   liveview_detector_frames_received_total: 'counter',
   liveview_detector_readers: 'gauge',
+  liveview_relay_state: 'gauge',
+  liveview_relay_packets_sent_total: 'counter',
+  liveview_relay_bytes_sent_total: 'counter',
+  liveview_relay_viewers: 'gauge',
 };
 
 describe('GET /metrics (Prometheus)', function () {

@@ -75,7 +75,7 @@ detectors:
       'unknown top-level key',
       'servr: {}',
       [
-        'servr: unknown key (known keys: server, auth, logging, recordings, plugins, detectors, protocols, compat)',
+        'servr: unknown key (known keys: server, auth, logging, recordings, relays, plugins, detectors, protocols, compat)',
       ],
     ],
     [

@@ -54,7 +54,8 @@ function fakeController(
         };
       },
     },
-    getActiveStreams: () => running,
+    // Clients are what relays are read from; these streams have none.
+    getActiveStreams: () => running.map((r) => ({ ...r, clients: [] })),
     findStream: (detector: string, protocol: string) => {
       const s = running.find((r) => r.detectorName === detector && r.protocol === protocol);
       return s && { totals: () => s.totals };

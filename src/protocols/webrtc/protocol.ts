@@ -5,7 +5,9 @@ import {
   LiveViewError,
   NotFoundError,
   OneOf,
+  RelaysSetup,
   Text,
+  inject,
   injectable,
   principalOf,
   remoteOf,
@@ -17,9 +19,13 @@ import {
   type WorkerContext,
 } from '../../index.js';
 import { IsOptional } from 'class-validator';
+import { optional } from 'inversify';
+import { pino } from 'pino';
 import { WebrtcParams } from './params.js';
 import { answerOffer, checkOffer, onlyCandidatesOn } from './peer.js';
 import { webrtcRecordingFormats } from './recording/formats.js';
+import { RelayManager } from './relay/relay-manager.js';
+import { registerRelayRoutes } from './relay/relay-routes.js';
 import {
   turnUser,
   viewerIceServers,
@@ -77,6 +83,22 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
   /** The streams, once attached: recordings reach them through it. */
   private hub: StreamHub<WebrtcWorker> | undefined;
   private readonly formats = webrtcRecordingFormats(() => this.hub);
+  /** The relays (Janus, WHIP), once the streams are known. */
+  private relayManager: RelayManager | undefined;
+
+  constructor(
+    /** The relays of `relays:` (none when the protocol is used without a server). */
+    @inject(RelaysSetup) @optional() private readonly relaySetup?: RelaysSetup,
+  ) {}
+
+  /** The relays of this protocol's streams. */
+  relays(hub: StreamHub<WebrtcWorker>): RelayManager {
+    this.relayManager ??= new RelayManager(
+      hub,
+      this.relaySetup?.logger ?? pino({ level: 'silent' }),
+    );
+    return this.relayManager;
+  }
 
   createWorker(context: WorkerContext<WebrtcParams>): WebrtcWorker {
     return new WebrtcWorker(context);
@@ -88,6 +110,8 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
 
   attach(context: ProtocolContext<WebrtcWorker>): void {
     this.hub = context.hub;
+    const relays = this.relays(context.hub);
+    for (const relay of this.relaySetup?.relays ?? []) relays.add(relay);
   }
 
   /** `mp4` (H.264) and `webm` (VP8): the streams' encoded frames muxed as they are, no second encoder. */
@@ -96,6 +120,7 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
   }
 
   registerRoutes(_router: Router, hub: StreamHub<WebrtcWorker>, routes: ApiRoutes): void {
+    registerRelayRoutes(routes, () => this.relays(hub));
     const detector = { detector: 'Detector name, as configured' };
     const session = { ...detector, session: 'The id in the Location of the WHEP POST answer' };
 
@@ -268,6 +293,7 @@ export class WebrtcProtocol implements Protocol<WebrtcParams, WebrtcWorker> {
 
   /** Closes every viewer left and waits until each was told (see closePeer) and its peer closed. */
   async close(): Promise<void> {
+    await this.relayManager?.close();
     const viewers = [...this.liveViewers];
     for (const v of viewers) v.close('server stopping');
     this.whepSessions.clear();

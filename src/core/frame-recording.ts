@@ -52,6 +52,8 @@ class FrameRecording implements RecordingSink {
   private stopping: Promise<void> | undefined;
   /** Frames captured before stop that were still queued: written before the file is finished. */
   private leftover: Frame[] = [];
+  /** True once the writer is closed. */
+  private over = false;
   readonly ended: Promise<void>;
 
   constructor(
@@ -65,7 +67,11 @@ class FrameRecording implements RecordingSink {
 
   get stats(): RecordingStats {
     return {
-      framesWritten: this.writer.framesWritten ?? this.framesWritten,
+      // While running: frames handed to the writer (it may still be writing the last few); once
+      // ended: what the writer says is whole on disk, when it knows.
+      framesWritten: this.over
+        ? (this.writer.framesWritten ?? this.framesWritten)
+        : this.framesWritten,
       framesDropped: this.subscription.queue.dropped,
       bytesWritten: this.writer.bytesWritten,
       firstTimestamp: this.firstTimestamp,
@@ -98,8 +104,13 @@ class FrameRecording implements RecordingSink {
     } catch (err) {
       this.subscription.unsubscribe();
       await this.writer.close().catch(() => undefined);
+      this.over = true;
       throw new Error(`writing failed: ${errorMessage(err)}`, { cause: err });
     }
-    await this.writer.close();
+    try {
+      await this.writer.close();
+    } finally {
+      this.over = true;
+    }
   }
 }

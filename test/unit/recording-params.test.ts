@@ -26,7 +26,7 @@ describe('recording format params', () => {
   });
 
   it('ome-zarr: compressor and zstd level', () => {
-    expect(parseOmeZarrParams({}).compressor).to.equal('none');
+    expect(parseOmeZarrParams({}).compressor).to.equal('zstd');
     expect(parseOmeZarrParams({}).level).to.equal(undefined);
     expect(parseOmeZarrParams({ compressor: 'zstd', level: 5 })).to.include({ level: 5 });
     expect(problems(() => parseOmeZarrParams({ compressor: 'gzip' }))).to.deep.equal([

@@ -120,31 +120,7 @@ export interface AnsweredPeer {
 export async function answerOffer(offerSdp: string, params: WebrtcParams): Promise<AnsweredPeer> {
   const codec = chooseCodec(offerSdp, params.codec);
   const hostAddresses = params.ice_host_addresses;
-  const pc = new RTCPeerConnection({
-    iceServers: iceServersOf(params),
-    // Loopback is not gathered by default; a viewer on the same machine needs it.
-    iceAdditionalHostAddresses: hostAddresses.length > 0 ? hostAddresses : ['127.0.0.1'],
-    ...(hostAddresses.length > 0
-      ? { iceInterfaceAddresses: { udp4: hostAddresses[0] }, iceUseIpv6: false, iceUseTcp: false }
-      : {}),
-    bundlePolicy: 'max-bundle',
-    codecs: {
-      video: [
-        codec === 'VP8'
-          ? useVP8({ rtcpFeedback: [useNACK(), usePLI(), useREMB()] })
-          : useH264({ rtcpFeedback: [useNACK(), usePLI(), useREMB()], parameters: H264_FMTP }),
-      ],
-    },
-    // abs-send-time feeds the browser's bandwidth estimate (REMB); playout-delay 0/0 asks it to
-    // render each frame as soon as it is decoded. Each only if the offer has it.
-    headerExtensions: {
-      video: [
-        useSdesMid(),
-        useAbsSendTime(),
-        new RTCRtpHeaderExtensionParameters({ uri: PLAYOUT_DELAY_URI }),
-      ],
-    },
-  });
+  const pc = createSendingPeer(codec, params, iceServersOf(params) ?? []);
   try {
     try {
       const remoteAllowed = params.ice_remote_addresses;
@@ -159,9 +135,7 @@ export async function answerOffer(offerSdp: string, params: WebrtcParams): Promi
     transceiver.setDirection('sendonly');
     await transceiver.sender.replaceTrack(track);
     await pc.setLocalDescription(await pc.createAnswer());
-    await gathered(pc);
-    const sdp = pc.localDescription?.sdp ?? '';
-    const answer = hostAddresses.length > 0 ? onlyCandidatesOn(sdp, hostAddresses) : sdp;
+    const answer = await gatheredDescription(pc, hostAddresses);
     return {
       pc,
       track,
@@ -174,6 +148,56 @@ export async function answerOffer(offerSdp: string, params: WebrtcParams): Promi
     await pc.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * A peer that sends one video track in `codec` (NACK, PLI and REMB feedback; mid,
+ * abs-send-time and playout-delay extensions), ICE on the stream's host addresses (loopback
+ * added when none are set) with `iceServers`: the one setup of a viewer's peer and a WHIP
+ * publisher's.
+ */
+export function createSendingPeer(
+  codec: VideoCodec,
+  params: WebrtcParams,
+  iceServers: RTCIceServer[],
+): RTCPeerConnection {
+  const hostAddresses = params.ice_host_addresses;
+  const feedback = [useNACK(), usePLI(), useREMB()];
+  return new RTCPeerConnection({
+    iceServers,
+    // Loopback is not gathered by default; a peer on the same machine needs it.
+    iceAdditionalHostAddresses: hostAddresses.length > 0 ? hostAddresses : ['127.0.0.1'],
+    ...(hostAddresses.length > 0
+      ? { iceInterfaceAddresses: { udp4: hostAddresses[0] }, iceUseIpv6: false, iceUseTcp: false }
+      : {}),
+    bundlePolicy: 'max-bundle',
+    codecs: {
+      video: [
+        codec === 'VP8'
+          ? useVP8({ rtcpFeedback: feedback })
+          : useH264({ rtcpFeedback: feedback, parameters: H264_FMTP }),
+      ],
+    },
+    // abs-send-time feeds the far end's bandwidth estimate (REMB); playout-delay 0/0 asks it to
+    // render each frame as soon as it is decoded. Each only if the other side has it.
+    headerExtensions: {
+      video: [
+        useSdesMid(),
+        useAbsSendTime(),
+        new RTCRtpHeaderExtensionParameters({ uri: PLAYOUT_DELAY_URI }),
+      ],
+    },
+  });
+}
+
+/** The local description once ICE gathering is complete (or timed out), with candidates on `hostAddresses` only when given. */
+export async function gatheredDescription(
+  pc: RTCPeerConnection,
+  hostAddresses: string[],
+): Promise<string> {
+  await gathered(pc);
+  const sdp = pc.localDescription?.sdp ?? '';
+  return hostAddresses.length > 0 ? onlyCandidatesOn(sdp, hostAddresses) : sdp;
 }
 
 function gathered(pc: RTCPeerConnection): Promise<void> {

@@ -11,6 +11,7 @@ import {
   percentile,
   reason,
   startChildServer,
+  streamStatus,
   withTimeout,
   type ChildServer,
   WEBRTC_CODEC,
@@ -56,6 +57,10 @@ interface PageResult {
 interface RunResult extends PageResult {
   /** Server CPU over the page's window, % of one core. */
   cpu: number;
+  /** The server's own p50 of capture → handed to the client (getActiveStreams `latencyMs.total`), ms. */
+  serverP50: number;
+  /** The server's p50 per stage at the window's end, for the notes. */
+  stages: string;
 }
 
 interface PageArgs {
@@ -308,11 +313,16 @@ async function measure(path: Path, samples: number, warmupMs: number): Promise<R
     server = await startChildServer(CAMERA, `cors_origins: ['${page0.origin}']`);
     const cpu = cpuWindow(server.pid);
     let cpuPercent = NaN;
+    let stages: Record<string, { p50: number }> = {};
     browser = await launchChromium();
     const page = await browser.newPage();
     await page.exposeFunction('benchMark', async (phase: string) => {
       if (phase === 'start') await cpu.start();
-      else cpuPercent = await cpu.end();
+      else {
+        cpuPercent = await cpu.end();
+        stages =
+          (await streamStatus(server!.url, path === 'mjpeg' ? 'mjpeg' : 'webrtc'))?.latencyMs ?? {};
+      }
     });
     await page.goto(`${page0.origin}/`);
     // 30 fps with room for lost frames, the warm-up and a slow start.
@@ -322,7 +332,10 @@ async function measure(path: Path, samples: number, warmupMs: number): Promise<R
       maxMs + 30_000,
       `${path} page`,
     );
-    return { ...result, cpu: cpuPercent };
+    const stageLine = Object.entries(stages)
+      .map(([stage, p]) => `${stage} ${fmt(p.p50)}`)
+      .join(', ');
+    return { ...result, cpu: cpuPercent, serverP50: stages.total?.p50 ?? NaN, stages: stageLine };
   } catch (err) {
     const log = server?.output().trim();
     throw new Error(`${reason(err)}${log ? `\nserver log (tail):\n${log.slice(-2000)}` : ''}`, {
@@ -346,7 +359,8 @@ export async function benchGlassToGlass(runs: number): Promise<void> {
   const before = loadLine('at start');
   const rows: string[][] = [];
   const notes: string[] = [];
-  for (const { path, label } of PATHS) {
+  const only = process.env.BENCH_GLASS_PATHS?.split(',');
+  for (const { path, label } of PATHS.filter((p) => !only || only.includes(p.path))) {
     const results: RunResult[] = [];
     for (let r = 0; r < runs; r++) {
       try {
@@ -356,6 +370,7 @@ export async function benchGlassToGlass(runs: number): Promise<void> {
         if (result.undecoded > 0)
           notes.push(`${path} run ${r + 1}: ${result.undecoded} frames without a readable code`);
         results.push(result);
+        notes.push(`${path} run ${r + 1}, server p50 ms per stage: ${result.stages}`);
       } catch (err) {
         notes.push(`${path} run ${r + 1} failed: ${reason(err)}`);
       }
@@ -368,6 +383,7 @@ export async function benchGlassToGlass(runs: number): Promise<void> {
       fmt(m((x) => percentile(x.latencies, 50))),
       fmt(m((x) => percentile(x.latencies, 95))),
       fmt(m((x) => percentile(x.latencies, 99))),
+      fmt(m((x) => x.serverP50)),
       fmt(m((x) => x.fps)),
       fmt(m((x) => x.lostPercent)),
       fmt(m((x) => x.cpu)),
@@ -383,6 +399,7 @@ export async function benchGlassToGlass(runs: number): Promise<void> {
       'p50 ms',
       'p95 ms',
       'p99 ms',
+      'server p50 ms',
       'presented fps',
       'lost frames %',
       'server CPU % of a core',

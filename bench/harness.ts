@@ -258,14 +258,27 @@ export function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Frames the stream `protocol` of detector Camera has encoded so far (getActiveStreams), NaN if it does not run. */
-export async function framesEncoded(url: string, protocol: string): Promise<number> {
+/** What getActiveStreams says of one stream of detector Camera (the fields the benches read). */
+export interface BenchStreamStatus {
+  framesEncoded: number;
+  latencyMs: Record<string, { p50: number; p95: number }>;
+}
+
+/** The stream `protocol` of detector Camera as getActiveStreams lists it, undefined if it does not run. */
+export async function streamStatus(
+  url: string,
+  protocol: string,
+): Promise<BenchStreamStatus | undefined> {
   const res = await fetch(`${url}/liveview/getActiveStreams`);
   const body = (await res.json()) as {
-    streams?: { detectorName: string; protocol: string; framesEncoded: number }[];
+    streams?: (BenchStreamStatus & { detectorName: string; protocol: string })[];
   };
-  const s = body.streams?.find((x) => x.detectorName === 'Camera' && x.protocol === protocol);
-  return s ? s.framesEncoded : NaN;
+  return body.streams?.find((x) => x.detectorName === 'Camera' && x.protocol === protocol);
+}
+
+/** Frames the stream `protocol` of detector Camera has encoded so far (getActiveStreams), NaN if it does not run. */
+export async function framesEncoded(url: string, protocol: string): Promise<number> {
+  return (await streamStatus(url, protocol))?.framesEncoded ?? NaN;
 }
 
 /** Env number with a default. */

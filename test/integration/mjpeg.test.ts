@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import http from 'node:http';
+import { aheadEnd, aheadStart, aheadTrailer } from '../../src/protocols/mjpeg/multipart.js';
 import type { LiveViewServer } from '../../src/api/server.js';
 import { decodeJpeg, frameNumberOf } from '../helpers/jpeg.js';
 import { MultipartReader } from '../helpers/multipart-reader.js';
@@ -195,5 +197,62 @@ describe('MJPEG protocol', function () {
     await reader.waitForParts(1);
     await postJson(`${base}/liveview/stopLiveView`, { detectorName: 'Camera', protocol: 'mjpeg' });
     await waitFor(() => reader.ended);
+  });
+
+  it("a browser's <img> request (Sec-Fetch-Dest: image) gets each part's end and the next part's headers right after its JPEG", async () => {
+    const start = aheadStart();
+    const trailer = aheadTrailer();
+    let bytes = Buffer.alloc(0);
+    let ended = false;
+    const req = http.get(`${base}/liveview/mjpeg?detectorName=Camera`, {
+      headers: { 'Sec-Fetch-Dest': 'image' },
+    });
+    try {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        req.on('response', resolve);
+        req.on('error', reject);
+      });
+      res.on('data', (chunk: Buffer) => (bytes = Buffer.concat([bytes, chunk])));
+      res.on('end', () => (ended = true));
+      const parts = (): Buffer[] => {
+        const out: Buffer[] = [];
+        let from = start.length;
+        for (let at; (at = bytes.indexOf(trailer, from)) >= 0; from = at + trailer.length) {
+          out.push(bytes.subarray(from, at));
+        }
+        return out;
+      };
+      await waitFor(() => parts().length >= 4);
+      expect(bytes.subarray(0, start.length).equals(start), 'first part headers').to.equal(true);
+      const numbers: number[] = [];
+      for (const jpeg of parts()) {
+        expect([jpeg[0], jpeg[1], jpeg.at(-2), jpeg.at(-1)]).to.deep.equal([
+          0xff, 0xd8, 0xff, 0xd9,
+        ]);
+        numbers.push((await frameNumberOf(jpeg)) as number);
+      }
+      for (let i = 1; i < numbers.length; i++) expect(numbers[i]).to.be.greaterThan(numbers[i - 1]);
+      await postJson(`${base}/liveview/stopLiveView`, {
+        detectorName: 'Camera',
+        protocol: 'mjpeg',
+      });
+      await waitFor(() => ended);
+      expect(bytes.subarray(-aheadEnd().length).equals(aheadEnd()), 'closing delimiter').to.equal(
+        true,
+      );
+    } finally {
+      req.destroy();
+    }
+  });
+
+  it('framing=headers keeps per-part headers for a browser too', async () => {
+    const reader = new MultipartReader();
+    readers.push(reader);
+    await reader.connect(`${base}/liveview/mjpeg?detectorName=Camera&framing=headers`);
+    await reader.waitForParts(2);
+    expect(Number(reader.parts[1].headers['x-frame-number'])).to.be.greaterThan(0);
+    const bad = await getJson(`${base}/liveview/mjpeg?detectorName=Camera&framing=soon`);
+    expect(bad.status).to.equal(400);
+    expect(bad.json.message).to.match(/framing/);
   });
 });

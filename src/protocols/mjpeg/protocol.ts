@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import { IsOptional } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import {
   Text,
   injectable,
@@ -8,7 +8,7 @@ import {
   type StreamHub,
   type WorkerContext,
 } from '../../index.js';
-import { MJPEG_CONTENT_TYPE } from './multipart.js';
+import { MJPEG_CONTENT_TYPE, framingOf, type MjpegFraming } from './multipart.js';
 import { MjpegParams } from './params.js';
 import { MjpegSession, type MjpegPart } from './session.js';
 import { MjpegWorker } from './worker.js';
@@ -22,6 +22,19 @@ class DetectorQuery {
   @IsOptional()
   @Text()
   detectorName?: string;
+}
+
+/** Query of the stream. */
+class StreamQuery extends DetectorQuery {
+  /**
+   * Part framing (default: `ahead` for a browser's `<img>`, known by `Sec-Fetch-Dest: image`, else
+   * `headers`): `headers` gives every part Content-Length, X-Frame-Number, X-Timestamp and
+   * X-Detector; `ahead` sends each part's end and the next part's plain headers right after its
+   * JPEG, so that a browser shows a frame when it arrives instead of one frame later.
+   */
+  @IsOptional()
+  @IsIn(['headers', 'ahead'])
+  framing?: MjpegFraming;
 }
 
 /** MJPEG over HTTP: multipart/x-mixed-replace streams and single JPEG snapshots. */
@@ -48,15 +61,16 @@ export class MjpegProtocol implements Protocol<MjpegParams, MjpegWorker> {
       description:
         'Starts the stream on demand; it stops after the last client leaves (and a grace period).',
       role: 'viewer',
-      query: DetectorQuery,
+      query: StreamQuery,
       responses: {
         200: {
           description: 'An endless multipart stream of JPEG images.',
           contentType: MJPEG_CONTENT_TYPE,
         },
       },
-      handler: async (_req, res, { query }) => {
+      handler: async (req, res, { query }) => {
         const worker = await hub.ensure(query.detectorName);
+        const framing = framingOf(req.get('sec-fetch-dest'), query.framing);
         try {
           res.writeHead(200, {
             'Content-Type': MJPEG_CONTENT_TYPE,
@@ -68,7 +82,7 @@ export class MjpegProtocol implements Protocol<MjpegParams, MjpegWorker> {
           // Headers now, not with the first frame: a client of a stalled or failed camera sees
           // the stream open (and its status) instead of a request that hangs.
           res.flushHeaders();
-          worker.addSession(new MjpegSession(res, (s) => worker.removeSession(s)));
+          worker.addSession(new MjpegSession(res, (s) => worker.removeSession(s), framing));
         } finally {
           hub.release(worker);
         }

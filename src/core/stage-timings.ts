@@ -18,7 +18,7 @@
  *   `encode()`) to `mark('encode')` (or the end of `encode()`).
  * - `send`: framing and packetizing after `mark('encode')` (RTP packetizer, UC2F packet, multipart
  *   header) plus the hand-over of the unit to every session (socket writes, `writeRtp` for every
- *   viewer).
+ *   viewer), including the wait for the earlier frames' hand-over when frames overlap.
  * - `total`: the unit's capture time → handed to every session (`liveview_stream_latency_seconds`).
  *   Only units with a capture time.
  */
@@ -138,19 +138,39 @@ const ENCODE = 4;
 const SEND = 5;
 const TOTAL = 6;
 
+/** One frame's marks: begun by the worker, marked by the protocol's `encode()`, read at finish. */
+export class FrameClock implements StageMarks {
+  /** When `encode()` began, ms since the epoch. */
+  encodeBegan = NaN;
+  /** When the conversion ended (NaN: not marked). */
+  convertEnd = NaN;
+  /** When the encoder ended (NaN: not marked). */
+  encodeEnd = NaN;
+  /** When the source received the frame (NaN: unknown). */
+  receivedAt = NaN;
+  /** How much of the frame's wait was the throttle pause, ms. */
+  throttleMs = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  /** The protocol's conversion or encoder ended now. */
+  mark(stage: MarkedStage): void {
+    if (stage === 'convert') this.convertEnd = this.now();
+    else this.encodeEnd = this.now();
+  }
+}
+
 /**
  * The stage clock of one stream: the worker calls `begin` before `encode()` and `finish` after the
- * hand-over, the protocol's `encode()` may `mark` its boundaries in between. One frame at a time
- * (a worker encodes sequentially), so the marks are plain fields; nothing is allocated per frame.
+ * hand-over, the protocol's `encode()` marks its boundaries on the frame's clock in between.
+ * Frames may overlap (a worker with several frames in flight): each has its own FrameClock, taken
+ * in turn from a preallocated few, so nothing is allocated per frame.
  */
 export class StageTimings implements StageMarks {
   private readonly rings: SampleRing[];
   private readonly scratch: Float64Array;
-  private encodeBegan = NaN;
-  private convertEnd = NaN;
-  private encodeEnd = NaN;
-  private receivedAt = NaN;
-  private throttleMs = 0;
+  private readonly clocks: FrameClock[];
+  private latest = 0;
 
   constructor(
     /** Also gets every sample, in seconds (the stream's histograms for /metrics). */
@@ -159,47 +179,58 @@ export class StageTimings implements StageMarks {
     windowMs = STAGE_WINDOW_MS,
     /** The clock, ms since the epoch (tests pass their own). */
     private readonly now: () => number = () => performance.timeOrigin + performance.now(),
+    /** Frames that may be between `begin` and `finish` at once, plus one (default 4). */
+    clocks = 4,
   ) {
     this.rings = STAGES.map(() => new SampleRing(capacity, windowMs));
     this.scratch = new Float64Array(capacity);
+    this.clocks = Array.from({ length: clocks }, () => new FrameClock(now));
   }
 
   /**
-   * `encode()` of a frame begins now. `receivedAt`: when its source received it (NaN if unknown);
-   * `throttleMs`: how much of its wait was the stream's throttle pause. Forgets earlier marks.
+   * `encode()` of a frame begins now; returns the frame's clock. `receivedAt`: when its source
+   * received it (NaN if unknown); `throttleMs`: how much of its wait was the stream's throttle pause.
    */
-  begin(receivedAt: number, throttleMs: number): void {
-    this.encodeBegan = this.now();
-    this.convertEnd = NaN;
-    this.encodeEnd = NaN;
-    this.receivedAt = receivedAt;
-    this.throttleMs = throttleMs;
+  begin(receivedAt: number, throttleMs: number): FrameClock {
+    this.latest = (this.latest + 1) % this.clocks.length;
+    const clock = this.clocks[this.latest];
+    clock.encodeBegan = this.now();
+    clock.convertEnd = NaN;
+    clock.encodeEnd = NaN;
+    clock.receivedAt = receivedAt;
+    clock.throttleMs = throttleMs;
+    return clock;
   }
 
-  /** The protocol's conversion or encoder ended now. */
+  /** Marks the frame begun last (a protocol that encodes one frame at a time may use this). */
   mark(stage: MarkedStage): void {
-    if (stage === 'convert') this.convertEnd = this.now();
-    else this.encodeEnd = this.now();
+    this.clocks[this.latest].mark(stage);
   }
 
   /**
    * The frame's unit went to every session: records its stages. `captureMs` / `unitCaptureMs`:
    * the frame's and the unit's capture time in ms since the epoch, NaN if they have none;
-   * `encodedAt`: when `encode()` returned. Returns the total (capture→clients) in ms, or NaN.
+   * `encodedAt`: when `encode()` returned; `clock`: the frame's (default: the one begun last).
+   * Returns the total (capture→clients) in ms, or NaN.
    */
-  finish(captureMs: number, unitCaptureMs: number, encodedAt: number): number {
+  finish(
+    captureMs: number,
+    unitCaptureMs: number,
+    encodedAt: number,
+    clock: FrameClock = this.clocks[this.latest],
+  ): number {
     const done = this.now();
-    const began = this.encodeBegan;
+    const began = clock.encodeBegan;
     // A clock that differs from ours (a camera's own) could put capture after receipt: clamp.
-    this.record(CAPTURE_TO_SOURCE, Math.max(0, this.receivedAt - captureMs), done);
-    this.record(QUEUE_WAIT, Math.max(0, began - this.receivedAt - this.throttleMs), done);
-    this.record(THROTTLE, this.throttleMs, done);
+    this.record(CAPTURE_TO_SOURCE, Math.max(0, clock.receivedAt - captureMs), done);
+    this.record(QUEUE_WAIT, Math.max(0, began - clock.receivedAt - clock.throttleMs), done);
+    this.record(THROTTLE, clock.throttleMs, done);
     let encodeFrom = began;
-    if (this.convertEnd >= began) {
-      this.record(CONVERT, this.convertEnd - began, done);
-      encodeFrom = this.convertEnd;
+    if (clock.convertEnd >= began) {
+      this.record(CONVERT, clock.convertEnd - began, done);
+      encodeFrom = clock.convertEnd;
     }
-    const encodeTo = this.encodeEnd >= encodeFrom ? this.encodeEnd : encodedAt;
+    const encodeTo = clock.encodeEnd >= encodeFrom ? clock.encodeEnd : encodedAt;
     this.record(ENCODE, Math.max(0, encodeTo - encodeFrom), done);
     this.record(SEND, Math.max(0, done - encodeTo), done);
     const total = Math.max(0, done - unitCaptureMs);

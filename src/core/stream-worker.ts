@@ -2,7 +2,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { nowMs, type DisplayFrame, type Frame } from './frame.js';
 import type { FrameSource, FrameSubscription } from './frame-source.js';
 import { StreamTotals } from './stream-totals.js';
-import { StageTimings, type StageLatencies, type StageMarks } from './stage-timings.js';
+import {
+  StageTimings,
+  type FrameClock,
+  type StageLatencies,
+  type StageMarks,
+} from './stage-timings.js';
 import type { Logger } from './logger.js';
 import { normalize } from './normalize.js';
 import { subsample } from './subsample.js';
@@ -139,13 +144,20 @@ export abstract class StreamWorker<
   private readonly history = new StreamTotals();
   private readonly timings = new StageTimings(this.history.stageSeconds);
   /**
-   * Where `encode()` marks the end of its conversion (`mark('convert')`) and of its encoder
-   * (`mark('encode')`); what follows the last mark counts as sending. `toDisplay` marks
-   * `convert` itself. Marking nothing makes all of `encode()` the encode stage.
+   * The frame begun last's marks, for a protocol that encodes one frame at a time; `encode()`'s
+   * own `marks` argument is the same for such a protocol and the only right one when frames
+   * overlap (`framesInFlight` > 1).
    */
   protected readonly stages: StageMarks = this.timings;
-  /** Output of toDisplay, reused frame after frame. */
-  private readonly displayBuffers = new BufferRing();
+  /**
+   * Frames this stream encodes at once (default 1). A protocol whose `encode()` may overlap with
+   * the next frame's (its encoder runs off the event loop and keeps no per-frame state across an
+   * await) sets 2: the next frame's conversion runs while the encoder works, and a second encode
+   * can use the second core. Units still reach the sessions in frame order.
+   */
+  protected readonly framesInFlight: number = 1;
+  /** Output of toDisplay, reused: one buffer per frame in flight and one being written. */
+  private readonly displayBuffers = new BufferRing(3);
   /** Frames encoded. */
   framesEncoded = 0;
   /** Encodes that failed. */
@@ -162,8 +174,12 @@ export abstract class StreamWorker<
     this.slowReaders = new SlowReaderReport(this.logger, () => this.framesDropped);
   }
 
-  /** Turns a frame into the unit all sessions receive; called at most once per frame. */
-  protected abstract encode(frame: Frame, params: P): Promise<EncodedUnit<U>>;
+  /**
+   * Turns a frame into the unit all sessions receive; called at most once per frame. `marks`: where
+   * it marks the end of its conversion (`mark('convert')`) and of its encoder (`mark('encode')`);
+   * what follows the last mark counts as sending; marking nothing makes all of it the encode stage.
+   */
+  protected abstract encode(frame: Frame, params: P, marks: StageMarks): Promise<EncodedUnit<U>>;
 
   /** The stream's params. */
   get params(): P {
@@ -297,17 +313,17 @@ export abstract class StreamWorker<
     });
   }
 
-  /** Subsamples and normalizes a frame to 8 bit with the stream's params. */
-  protected toDisplay(frame: Frame, params: P): DisplayFrame {
+  /** Subsamples and normalizes a frame to 8 bit with the stream's params; marks `convert` on `marks`. */
+  protected toDisplay(frame: Frame, params: P, marks: StageMarks = this.stages): DisplayFrame {
     const small = subsample(frame, subsampleOptionsOf(params));
     const display = normalize(
       small,
       normalizeOptionsOf(params),
-      // One encode at a time: the buffer of two frames ago is no longer read.
+      // At most two frames in flight: the buffer of three frames ago is no longer read.
       this.displayBuffers.next(small.width * small.height * small.channels),
     );
     // A protocol that converts further (I420) marks again; the later mark wins.
-    this.stages.mark('convert');
+    marks.mark('convert');
     return display;
   }
 
@@ -360,6 +376,33 @@ export abstract class StreamWorker<
   }
 
   private async run(subscription: FrameSubscription): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    // Resolves once the frame begun last was handed over: the next one waits for it (frame order).
+    let handedOver: Promise<void> = Promise.resolve();
+    try {
+      await this.readFrames(subscription, (frame, throttleMs) => {
+        const job = this.encodeAndSend(frame, throttleMs, handedOver);
+        handedOver = job;
+        inFlight.add(job);
+        const done = (): boolean => inFlight.delete(job);
+        job.then(done, done);
+        return inFlight.size >= Math.max(1, this.framesInFlight)
+          ? Promise.race(inFlight)
+          : undefined;
+      });
+    } finally {
+      await Promise.all(inFlight);
+    }
+  }
+
+  /**
+   * Takes frames from the source, throttled, and hands each to `start` (which returns what to
+   * wait for before the next frame may start) until the stream stops.
+   */
+  private async readFrames(
+    subscription: FrameSubscription,
+    start: (frame: Frame, throttleMs: number) => Promise<void> | undefined,
+  ): Promise<void> {
     const queue = subscription.queue;
     let lastEncode = -Infinity;
     for (;;) {
@@ -393,16 +436,22 @@ export abstract class StreamWorker<
         throttleMs = Math.max(0, nowMs() - Math.max(pauseFrom, frame.receivedAtMs ?? pauseFrom));
       }
       lastEncode = performance.now();
-      await this.encodeAndSend(frame, throttleMs);
+      const busy = start(frame, throttleMs);
+      if (busy) await busy;
     }
   }
 
-  private async encodeAndSend(frame: Frame, throttleMs: number): Promise<void> {
+  /** Encodes a frame and, once the frame before it was handed over (`previous`), sends its unit. */
+  private async encodeAndSend(
+    frame: Frame,
+    throttleMs: number,
+    previous: Promise<void>,
+  ): Promise<void> {
     let unit: EncodedUnit<U>;
-    this.timings.begin(frame.receivedAtMs ?? NaN, throttleMs);
+    const clock: FrameClock = this.timings.begin(frame.receivedAtMs ?? NaN, throttleMs);
     const began = performance.now();
     try {
-      unit = await this.encode(frame, this.currentParams);
+      unit = await this.encode(frame, this.currentParams, clock);
     } catch (err) {
       this.encodeErrors++;
       const now = Date.now();
@@ -411,15 +460,16 @@ export abstract class StreamWorker<
         this.lastEncodeError = now;
         this.logger.error({ err: errorMessage(err), errors: this.encodeErrors }, 'encode failed');
       }
+      await previous;
       return;
     }
     const encodedAt = nowMs();
+    this.history.encodeSeconds.observe((performance.now() - began) / 1000);
+    await previous;
     if (this.stopped) return;
     this.framesEncoded++;
     this.latestUnit = unit;
-    const now = performance.now();
-    this.history.encodeSeconds.observe((now - began) / 1000);
-    this.encodeTimes.push(now);
+    this.encodeTimes.push(performance.now());
     if (this.encodeTimes.length > 256) this.encodeTimes = this.encodeTimes.slice(-128);
     const waiters = this.waiters;
     this.waiters = [];
@@ -435,7 +485,12 @@ export abstract class StreamWorker<
     }
     // Capture → handed to every session, on the clock of capture times; a unit or frame without
     // a capture time (0) is not timed from capture.
-    const total = this.timings.finish(msOf(frame.timestamp), msOf(unit.timestamp), encodedAt);
+    const total = this.timings.finish(
+      msOf(frame.timestamp),
+      msOf(unit.timestamp),
+      encodedAt,
+      clock,
+    );
     if (Number.isFinite(total)) this.history.latencySeconds.observe(total / 1000);
   }
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
-import type { EncodedUnit } from '../../src/core/stream-worker.js';
+import type { EncodedUnit, StageMarks } from '../../src/core/stream-worker.js';
 import type { Frame } from '../../src/core/frame.js';
 import type { FrameSource } from '../../src/core/frame-source.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -40,8 +40,10 @@ function encode(params: Record<string, unknown>, frame: Frame): Promise<EncodedU
     logger: createLogger('silent'),
   });
   return (
-    worker as unknown as { encode(f: Frame, p: MjpegParams): Promise<EncodedUnit<MjpegPart>> }
-  ).encode(frame, p);
+    worker as unknown as {
+      encode(f: Frame, p: MjpegParams, m: StageMarks): Promise<EncodedUnit<MjpegPart>>;
+    }
+  ).encode(frame, p, { mark: () => undefined });
 }
 
 describe('MJPEG pass-through of camera JPEGs', () => {

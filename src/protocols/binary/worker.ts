@@ -4,6 +4,7 @@ import {
   subsampleOptionsOf,
   type EncodedUnit,
   type Frame,
+  type StageMarks,
   type WorkerContext,
 } from '../../index.js';
 import { compressPayload } from './compression.js';
@@ -25,6 +26,9 @@ export interface BinaryUnit {
 
 /** Subsamples (never normalizes: lossless), compresses once and builds one packet per frame. */
 export class BinaryWorker extends StreamWorker<BinaryParams, BinaryUnit, BinarySession> {
+  /** Compression runs in libuv's pool: the next frame's can start meanwhile. */
+  protected override readonly framesInFlight = 2;
+
   constructor(context: WorkerContext<BinaryParams>) {
     super(context);
   }
@@ -38,15 +42,19 @@ export class BinaryWorker extends StreamWorker<BinaryParams, BinaryUnit, BinaryS
     }
   }
 
-  protected async encode(frame: Frame, params: BinaryParams): Promise<EncodedUnit<BinaryUnit>> {
+  protected async encode(
+    frame: Frame,
+    params: BinaryParams,
+    marks: StageMarks,
+  ): Promise<EncodedUnit<BinaryUnit>> {
     const image = subsample(frame, subsampleOptionsOf(params));
-    this.stages.mark('convert');
+    marks.mark('convert');
     const data = image.data;
     // Typed arrays are little-endian on every platform Node runs on, which is UC2F's byte order.
     const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const payload = await compressPayload(raw, params.compression, params.compression_level);
     // Building the UC2F packet (a copy into header and trailer) is framing: the send stage.
-    this.stages.mark('encode');
+    marks.mark('encode');
     const packet = buildPacket(
       {
         width: image.width,

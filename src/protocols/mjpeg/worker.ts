@@ -1,5 +1,11 @@
 import sharp from 'sharp';
-import { StreamWorker, type EncodedUnit, type Frame, type WorkerContext } from '../../index.js';
+import {
+  StreamWorker,
+  type EncodedUnit,
+  type Frame,
+  type StageMarks,
+  type WorkerContext,
+} from '../../index.js';
 import { partHeader } from './multipart.js';
 import type { MjpegParams } from './params.js';
 import type { MjpegPart } from './session.js';
@@ -9,14 +15,21 @@ sharp.cache(false);
 
 /** Encodes each frame once to JPEG (sharp/libjpeg-turbo) and hands the same bytes to every viewer. */
 export class MjpegWorker extends StreamWorker<MjpegParams, MjpegPart> {
+  /** libjpeg-turbo runs in libuv's pool: the next frame normalizes meanwhile, two JPEGs use two cores. */
+  protected override readonly framesInFlight = 2;
+
   constructor(context: WorkerContext<MjpegParams>) {
     super(context);
   }
 
-  protected async encode(frame: Frame, params: MjpegParams): Promise<EncodedUnit<MjpegPart>> {
+  protected async encode(
+    frame: Frame,
+    params: MjpegParams,
+    marks: StageMarks,
+  ): Promise<EncodedUnit<MjpegPart>> {
     const cameraJpeg = passThrough(frame, params);
     if (cameraJpeg) return unitOf(frame, cameraJpeg, frame.width, frame.height);
-    const display = this.toDisplay(frame, params);
+    const display = this.toDisplay(frame, params, marks);
     let image = sharp(display.data, {
       raw: { width: display.width, height: display.height, channels: display.channels },
     });
@@ -26,7 +39,7 @@ export class MjpegWorker extends StreamWorker<MjpegParams, MjpegPart> {
       .jpeg({ quality: params.jpeg_quality, optimiseCoding: false })
       .toBuffer();
     // toDisplay marked the conversion; the multipart header after this is framing (send).
-    this.stages.mark('encode');
+    marks.mark('encode');
     return { ...unitOf(frame, jpeg, display.width, display.height), window: display.window };
   }
 }

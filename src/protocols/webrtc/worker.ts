@@ -5,6 +5,7 @@ import {
   StreamWorker,
   type EncodedUnit,
   type Frame,
+  type StageMarks,
   type WorkerContext,
 } from '../../index.js';
 import { toI420, type I420Picture } from './i420.js';
@@ -54,8 +55,13 @@ interface CodecState {
  */
 export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcSession> {
   private readonly codecs = new Map<VideoCodec, CodecState>();
-  /** I420 pictures, reused frame after frame. */
-  private readonly pictureBuffers = new BufferRing();
+  /** I420 pictures, reused: one per frame in flight and one being written. */
+  private readonly pictureBuffers = new BufferRing(3);
+  /**
+   * Each encoder takes one frame at a time in frame order (its own queue); meanwhile the next
+   * frame is normalized and converted.
+   */
+  protected override readonly framesInFlight = 2;
   private lastBitrateCheck = 0;
 
   constructor(context: WorkerContext<WebrtcParams>) {
@@ -162,17 +168,20 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcSe
     this.lastBitrateCheck = 0;
   }
 
-  protected async encode(frame: Frame, params: WebrtcParams): Promise<EncodedUnit<VideoUnit>> {
-    const display = this.toDisplay(frame, params);
+  protected async encode(
+    frame: Frame,
+    params: WebrtcParams,
+    marks: StageMarks,
+  ): Promise<EncodedUnit<VideoUnit>> {
+    const display = this.toDisplay(frame, params, marks);
     const width = display.width & ~1;
     const height = display.height & ~1;
-    // Encoders are done with a picture before the next frame: two buffers in turn suffice.
     const picture = toI420(display, {
       width,
       height,
       data: this.pictureBuffers.next((width * height * 3) / 2),
     });
-    this.stages.mark('convert');
+    marks.mark('convert');
     this.followEstimates(params);
     const ts90k = Number((frame.timestamp * 9n) / 100_000n);
     const states = [...this.codecs.entries()];
@@ -180,7 +189,7 @@ export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcSe
       states.map(([codec, state]) => this.encodeOne(codec, state, picture, ts90k, params)),
     );
     // Packetized after every encoder is done, so the send stage holds all of the RTP work.
-    this.stages.mark('encode');
+    marks.mark('encode');
     const video: VideoUnit['video'] = {};
     const rtpTimestamp = ts90k % 0x1_0000_0000;
     for (const e of encoded) {

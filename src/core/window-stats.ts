@@ -1,5 +1,4 @@
 import type { Frame } from './frame.js';
-import { minMaxSimd } from './min-max-kernel.js';
 import type { NormalizeOptions } from './normalize-options.js';
 
 /** Number of equal-width histogram bins used for uint32/float32 percentiles. */
@@ -54,12 +53,8 @@ export function windowOf(
 function minMax(frame: Frame, n: number): { min: number; max: number } {
   if (frame.dtype === 'float32') return minMaxFloat32(frame.data as Float32Array, n);
   if (n === 0) return { min: 0, max: 0 };
-  if (frame.dtype === 'uint16' || frame.dtype === 'uint8') {
-    const data = frame.data as Uint8Array | Uint16Array;
-    const simd = minMaxSimd(data, n);
-    if (simd) return simd;
-    return data instanceof Uint16Array ? minMaxUint16(data, n) : minMaxUint8(data, n);
-  }
+  if (frame.dtype === 'uint16') return minMaxUint16(frame.data as Uint16Array, n);
+  if (frame.dtype === 'uint8') return minMaxUint8(frame.data as Uint8Array, n);
   return minMaxUint32(frame.data as Uint32Array, n);
 }
 

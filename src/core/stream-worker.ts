@@ -12,6 +12,7 @@ import type { Logger } from './logger.js';
 import { normalize } from './normalize.js';
 import { subsample } from './subsample.js';
 import { BufferRing } from './buffer-ring.js';
+import { FramePacer } from './frame-pacer.js';
 import { LiveViewError, errorMessage } from './errors.js';
 import { SlowReaderReport } from './slow-reader-report.js';
 import { normalizeOptionsOf, subsampleOptionsOf, type StreamParams } from './stream-params.js';
@@ -404,7 +405,7 @@ export abstract class StreamWorker<
     start: (frame: Frame, throttleMs: number) => Promise<void> | undefined,
   ): Promise<void> {
     const queue = subscription.queue;
-    let lastEncode = -Infinity;
+    const pacer = new FramePacer();
     for (;;) {
       let frame = await queue.next();
       if (!frame || this.stopped) return;
@@ -415,7 +416,7 @@ export abstract class StreamWorker<
       let waited = false;
       let pauseFrom = 0;
       // Recomputed after a params change wakes the wait: a shorter throttle applies at once.
-      while ((wait = lastEncode + this.currentParams.throttle_ms - performance.now()) > 0) {
+      while ((wait = pacer.waitMs(nowMs(), this.currentParams.throttle_ms)) > 0) {
         if (!waited) pauseFrom = nowMs();
         waited = true;
         const paramsChanged = this.paramsChanged.signal;
@@ -435,7 +436,7 @@ export abstract class StreamWorker<
         // Only the part of the pause this frame was there for: a newer one arrived during it.
         throttleMs = Math.max(0, nowMs() - Math.max(pauseFrom, frame.receivedAtMs ?? pauseFrom));
       }
-      lastEncode = performance.now();
+      pacer.take(frame.receivedAtMs ?? nowMs(), this.currentParams.throttle_ms);
       const busy = start(frame, throttleMs);
       if (busy) await busy;
     }

@@ -18,7 +18,10 @@ export const NORMALIZATION_MODES: readonly NormalizationMode[] = [
  * the REST API and the YAML config.
  */
 export class StreamParams {
-  /** Minimum milliseconds between two processed frames (default 33, about 30 fps). */
+  /**
+   * Milliseconds between two processed frames, on average (default 33, about 30 fps): frames are
+   * paced on the camera's own timeline, one may come up to min(4, throttle_ms / 4) ms early.
+   */
   @IntegerIn(0, 60000)
   throttle_ms = 33;
 

@@ -1,7 +1,7 @@
 import type { RouteHandler } from '../../core/api-routes.js';
 import { checkRole } from '../../core/access.js';
 import { ConflictError } from '../../core/errors.js';
-import { MJPEG_CONTENT_TYPE } from '../../protocols/mjpeg/multipart.js';
+import { MJPEG_CONTENT_TYPE, framingOf } from '../../protocols/mjpeg/multipart.js';
 import { MjpegSession } from '../../protocols/mjpeg/session.js';
 import type { MjpegStreamQuery } from './requests.js';
 import { checkHeaderCredential } from './state-changing-get.js';
@@ -49,11 +49,16 @@ export function mjpegStreamHandler(
       });
       // Headers now: a client of a stalled camera sees the stream open instead of a hang.
       res.flushHeaders();
-      const session = new MjpegSession(res, (s) => {
-        worker.removeSession(s);
-        // Stopped under its viewer (through /liveview, or shutdown): so is the ImSwitch stream.
-        if (!worker.running) streams.lost(record);
-      });
+      const session = new MjpegSession(
+        res,
+        (s) => {
+          worker.removeSession(s);
+          // Stopped under its viewer (through /liveview, or shutdown): so is the ImSwitch stream.
+          if (!worker.running) streams.lost(record);
+        },
+        // ImSwitch's web app shows it in an <img>: the framing that shows each frame at once.
+        framingOf(req.get('sec-fetch-dest')),
+      );
       worker.addSession(session);
       streams.track(record, session, worker);
     } finally {

@@ -173,7 +173,9 @@ export class VideoEncoder {
     // encoder's own interval is only a backstop far beyond that at any usual frame rate.
     ctx.gopSize = ENCODER_GOP_FRAMES;
     ctx.maxBFrames = 0;
-    ctx.threadCount = 1;
+    // Large pictures: x264 slices (zerolatency) on two threads, so one frame does not take longer
+    // than a frame period; small ones stay on one thread (less overhead).
+    ctx.threadCount = width * height > 2_000_000 ? 2 : 1;
     setRate(ctx, bitrate);
     const options = Dictionary.fromObject(optionsFor(this.codec));
     const ret = await ctx.open2(codec, options);

@@ -18,14 +18,10 @@ protocols:
 function latenciesInImg(page: Page, query: string, frames: number): Promise<number[]> {
   return page.evaluate(
     async ({ query, frames }) => {
-      const { decodePixelCode } = (await import('/lib/pixel-code.js' as string)) as {
-        decodePixelCode: (
-          d: Uint8ClampedArray,
-          w: number,
-          h: number,
-          c: number,
-        ) => { frameNumber: number; timestampMs: number } | null;
-      };
+      // The page loads the server's copy of the module; only its type comes from here.
+      const { decodePixelCode } = (await import(
+        '/lib/pixel-code.js' as string
+      )) as typeof import('../../src/core/pixel-code.js');
       const img = new Image();
       img.src = `/liveview/mjpeg?detectorName=Camera${query}`;
       document.body.append(img);

@@ -20,23 +20,26 @@ import { fmt, median, printTable } from './stats.js';
 
 const PIXEL_CODE_JS = fileURLToPath(new URL('../src/core/pixel-code.js', import.meta.url));
 
+/** MJPEG's throttle_ms in the glass bench: `BENCH_MJPEG_THROTTLE_MS` (default 0, the camera's rate; 50 is the protocol's default). */
+const MJPEG_THROTTLE_MS = envNumber('BENCH_MJPEG_THROTTLE_MS', 0);
+
 /** How the browser gets the picture. */
 type Path = 'whep' | 'offer' | 'mjpeg';
 
 const PATHS: { path: Path; label: string }[] = [
   { path: 'whep', label: `WebRTC ${WEBRTC_CODEC}, WHEP (as web/views/webrtc.js)` },
   { path: 'offer', label: `WebRTC ${WEBRTC_CODEC}, seed webrtc_offer (as webrtc_stream.html)` },
-  { path: 'mjpeg', label: 'MJPEG, <img> drawn at 100 Hz' },
+  { path: 'mjpeg', label: `MJPEG, <img> drawn at 100 Hz, throttle_ms ${MJPEG_THROTTLE_MS}` },
 ];
 
-/** The camera of the issue's measurement; MJPEG unthrottled so that it runs at the camera's rate. */
+/** The camera of the issue's measurement; MJPEG unthrottled unless asked, so that it runs at the camera's rate. */
 const CAMERA = `detectors:
   Camera:
     type: mock
     options: { width: 1280, height: 720, fps: 30, pattern: noise }
 protocols:
   webrtc: { codec: ${WEBRTC_CODEC}, ice_host_addresses: [127.0.0.1], ice_remote_addresses: [127.0.0.1] }
-  mjpeg: { throttle_ms: 0 }
+  mjpeg: { throttle_ms: ${MJPEG_THROTTLE_MS} }
 `;
 
 /** What the page measured in one run. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fetchWithTimeout } from './fetch-with-timeout.js';
 
 /** Janus core error: the session does not exist (expired, or Janus restarted). */
 export const JANUS_NO_SUCH_SESSION = 458;
@@ -62,28 +63,19 @@ async function post(
   );
 }
 
-async function send(
+function send(
   endpoint: JanusEndpoint,
   url: string,
   init: RequestInit,
   signal?: AbortSignal,
 ): Promise<Response> {
-  const timeout = AbortSignal.timeout(endpoint.timeoutMs);
-  try {
-    return await fetch(url, {
-      ...init,
-      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
-    });
-  } catch (err) {
-    const detail = (err as { cause?: { code?: string; message?: string } }).cause;
-    const cause = detail?.code ?? detail?.message;
-    const reason = timeout.aborted
-      ? 'timed out'
-      : signal?.aborted
-        ? 'cancelled'
-        : (cause ?? String(err));
-    throw new JanusError(`Janus at ${endpoint.url} unreachable: ${reason}`, 0);
-  }
+  return fetchWithTimeout(
+    url,
+    init,
+    endpoint.timeoutMs,
+    signal,
+    (reason) => new JanusError(`Janus at ${endpoint.url} unreachable: ${reason}`, 0),
+  );
 }
 
 async function answerOf(endpoint: JanusEndpoint, res: Response): Promise<JanusAnswer> {

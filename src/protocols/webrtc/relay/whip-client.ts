@@ -1,3 +1,5 @@
+import { fetchWithTimeout } from './fetch-with-timeout.js';
+
 /** An ICE server announced by a WHIP endpoint in a `Link: <url>; rel="ice-server"` header. */
 export interface WhipIceServer {
   urls: string;
@@ -44,29 +46,19 @@ function headers(
   return { ...extra, ...(endpoint.token ? { Authorization: `Bearer ${endpoint.token}` } : {}) };
 }
 
-async function request(
+function request(
   endpoint: WhipEndpoint,
   url: string,
   init: RequestInit,
   signal?: AbortSignal,
 ): Promise<Response> {
-  const timeout = AbortSignal.timeout(endpoint.timeoutMs);
-  try {
-    return await fetch(url, {
-      ...init,
-      redirect: 'follow',
-      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
-    });
-  } catch (err) {
-    const detail = (err as { cause?: { code?: string; message?: string } }).cause;
-    const cause = detail?.code ?? detail?.message;
-    const reason = timeout.aborted
-      ? 'timed out'
-      : signal?.aborted
-        ? 'cancelled'
-        : (cause ?? String(err));
-    throw new WhipError(`WHIP endpoint ${endpoint.url} unreachable: ${reason}`, 0);
-  }
+  return fetchWithTimeout(
+    url,
+    { ...init, redirect: 'follow' },
+    endpoint.timeoutMs,
+    signal,
+    (reason) => new WhipError(`WHIP endpoint ${endpoint.url} unreachable: ${reason}`, 0),
+  );
 }
 
 /**

@@ -1,24 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../test/helpers/browser.js';
-import {
-  cpuWindow,
-  envNumber,
-  loadLine,
-  percentile,
-  reason,
-  startChildServer,
-  streamStatus,
-  withTimeout,
-  type ChildServer,
-  WEBRTC_CODEC,
-} from './harness.js';
+import { measureInGlassPage } from './glass-page.js';
+import { envNumber, loadLine, percentile, reason, streamStatus, WEBRTC_CODEC } from './harness.js';
 import { fmt, median, printTable } from './stats.js';
-
-const PIXEL_CODE_JS = fileURLToPath(new URL('../src/core/pixel-code.js', import.meta.url));
 
 /** MJPEG's throttle_ms in the glass bench: `BENCH_MJPEG_THROTTLE_MS` (default 0, the camera's rate; 50 is the protocol's default). */
 const MJPEG_THROTTLE_MS = envNumber('BENCH_MJPEG_THROTTLE_MS', 0);
@@ -74,46 +56,14 @@ interface PageArgs {
   maxMs: number;
 }
 
-/** Serves the harness page and the pixel-code decoder on a port of its own (cross-origin to liveview). */
-async function startPageServer(): Promise<{ origin: string; close(): Promise<void> }> {
-  const decoder = await readFile(PIXEL_CODE_JS);
-  const server = http.createServer((req, res) => {
-    if (req.url === '/pixel-code.js') {
-      res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store' });
-      res.end(decoder);
-    } else if (req.url === '/') {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
-      res.end('<!doctype html><title>glass-to-glass</title><body></body>');
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
 /**
  * Runs in the page: connects (WHEP, seed offer or MJPEG), reads every presented frame's pixel
  * code into a canvas, discards `warmupMs` after the first frame, then collects `samples`
  * latencies (`Date.now()` − capture time). Calls `benchMark('start'|'end')` around the window.
  */
 async function measureInPage(a: PageArgs): Promise<PageResult> {
-  type Decoder = {
-    decodePixelCode: (
-      d: Uint8ClampedArray,
-      w: number,
-      h: number,
-      c: number,
-    ) => { frameNumber: number; timestampMs: number } | null;
-    pixelCodeHeight: (w: number) => number;
-  };
+  // The page loads the harness server's copy of the module; only its type comes from here.
+  type Decoder = typeof import('../src/core/pixel-code.js');
   const mark = (window as unknown as { benchMark: (p: string) => Promise<void> }).benchMark;
   const { decodePixelCode, pixelCodeHeight } = (await import(
     `${location.origin}/pixel-code.js` as string
@@ -309,46 +259,25 @@ async function measureInPage(a: PageArgs): Promise<PageResult> {
 
 /** One measurement of one path: its own server (child process), browser and page. */
 async function measure(path: Path, samples: number, warmupMs: number): Promise<RunResult> {
-  const page0 = await startPageServer();
-  let server: ChildServer | undefined;
-  let browser: Browser | undefined;
-  try {
-    server = await startChildServer(CAMERA, `cors_origins: ['${page0.origin}']`);
-    const cpu = cpuWindow(server.pid);
-    let cpuPercent = NaN;
-    let stages: Record<string, { p50: number }> = {};
-    browser = await launchChromium();
-    const page = await browser.newPage();
-    await page.exposeFunction('benchMark', async (phase: string) => {
-      if (phase === 'start') await cpu.start();
-      else {
-        cpuPercent = await cpu.end();
-        stages =
-          (await streamStatus(server!.url, path === 'mjpeg' ? 'mjpeg' : 'webrtc'))?.latencyMs ?? {};
-      }
-    });
-    await page.goto(`${page0.origin}/`);
-    // 30 fps with room for lost frames, the warm-up and a slow start.
-    const maxMs = warmupMs + (samples / 30) * 3000 + 10_000;
-    const result = await withTimeout(
+  let stages: Record<string, { p50: number }> = {};
+  const result = await measureInGlassPage(
+    CAMERA,
+    {
+      title: `glass-to-glass ${path}`,
+      samples,
+      warmupMs,
+      atEnd: async (server) => {
+        const protocol = path === 'mjpeg' ? 'mjpeg' : 'webrtc';
+        stages = (await streamStatus(server.url, protocol))?.latencyMs ?? {};
+      },
+    },
+    (page, server, maxMs) =>
       page.evaluate(measureInPage, { url: server.url, path, warmupMs, samples, maxMs }),
-      maxMs + 30_000,
-      `${path} page`,
-    );
-    const stageLine = Object.entries(stages)
-      .map(([stage, p]) => `${stage} ${fmt(p.p50)}`)
-      .join(', ');
-    return { ...result, cpu: cpuPercent, serverP50: stages.total?.p50 ?? NaN, stages: stageLine };
-  } catch (err) {
-    const log = server?.output().trim();
-    throw new Error(`${reason(err)}${log ? `\nserver log (tail):\n${log.slice(-2000)}` : ''}`, {
-      cause: err,
-    });
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    await page0.close();
-  }
+  );
+  const stageLine = Object.entries(stages)
+    .map(([stage, p]) => `${stage} ${fmt(p.p50)}`)
+    .join(', ');
+  return { ...result, serverP50: stages.total?.p50 ?? NaN, stages: stageLine };
 }
 
 /**

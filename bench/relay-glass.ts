@@ -1,12 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../test/helpers/browser.js';
-import { cpuWindow, reason, startChildServer, withTimeout, type ChildServer } from './harness.js';
-
-const PIXEL_CODE_JS = fileURLToPath(new URL('../src/core/pixel-code.js', import.meta.url));
+import { measureInGlassPage } from './glass-page.js';
+import type { ChildServer } from './harness.js';
 
 /** Where the page takes the video from. */
 export type RelayPath =
@@ -36,15 +29,8 @@ interface PageArgs {
  * (`requestVideoFrameCallback`) after `warmupMs` until `samples` latencies.
  */
 async function measureInPage(a: PageArgs): Promise<Omit<GlassResult, 'cpu'>> {
-  type Decoder = {
-    decodePixelCode: (
-      d: Uint8ClampedArray,
-      w: number,
-      h: number,
-      c: number,
-    ) => { frameNumber: number; timestampMs: number } | null;
-    pixelCodeHeight: (w: number) => number;
-  };
+  // The page loads the harness server's copy of the module; only its type comes from here.
+  type Decoder = typeof import('../src/core/pixel-code.js');
   const mark = (window as unknown as { benchMark: (p: string) => Promise<void> }).benchMark;
   const { decodePixelCode, pixelCodeHeight } = (await import(
     `${location.origin}/pixel-code.js` as string
@@ -179,71 +165,22 @@ async function measureInPage(a: PageArgs): Promise<Omit<GlassResult, 'cpu'>> {
   }
 }
 
-/** Serves an empty page and the pixel-code decoder on a port of its own. */
-async function startPageServer(): Promise<{ origin: string; close(): Promise<void> }> {
-  const decoder = await readFile(PIXEL_CODE_JS);
-  const server = http.createServer((req, res) => {
-    if (req.url === '/pixel-code.js') {
-      res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store' });
-      res.end(decoder);
-    } else {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
-      res.end('<!doctype html><title>relay glass-to-glass</title><body></body>');
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
 /**
  * One glass-to-glass measurement in headless Chromium, as bench/glass-to-glass.ts takes it
  * (`Date.now()` − capture time of each presented frame): liveview runs from `yaml` in a child
- * process; `path(serverUrl)` says where the page takes the video from.
+ * process; `path` says where the page takes the video from.
  */
-export async function measureGlass(
+export function measureGlass(
   yaml: string,
   path: RelayPath,
   samples: number,
   warmupMs: number,
   ready?: (server: ChildServer) => Promise<void>,
 ): Promise<GlassResult> {
-  const page0 = await startPageServer();
-  let server: ChildServer | undefined;
-  let browser: Browser | undefined;
-  try {
-    server = await startChildServer(yaml, `cors_origins: ['${page0.origin}']`);
-    await ready?.(server);
-    const cpu = cpuWindow(server.pid);
-    let cpuPercent = NaN;
-    browser = await launchChromium();
-    const page = await browser.newPage();
-    await page.exposeFunction('benchMark', async (phase: string) => {
-      if (phase === 'start') await cpu.start();
-      else cpuPercent = await cpu.end();
-    });
-    await page.goto(`${page0.origin}/`);
-    const maxMs = warmupMs + (samples / 30) * 3000 + 10_000;
-    const result = await withTimeout(
+  return measureInGlassPage(
+    yaml,
+    { title: `relay glass-to-glass ${path.kind}`, samples, warmupMs, ready },
+    (page, server, maxMs) =>
       page.evaluate(measureInPage, { liveview: server.url, path, warmupMs, samples, maxMs }),
-      maxMs + 30_000,
-      `${path.kind} page`,
-    );
-    return { ...result, cpu: cpuPercent };
-  } catch (err) {
-    const log = server?.output().trim();
-    throw new Error(`${reason(err)}${log ? `\nserver log (tail):\n${log.slice(-2000)}` : ''}`, {
-      cause: err,
-    });
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    await page0.close();
-  }
+  );
 }

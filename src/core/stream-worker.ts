@@ -112,6 +112,9 @@ export {
 
 const FPS_WINDOW_MS = 2000;
 
+/** Most frames a stream encodes at once: the buffer rings below are sized for it. */
+export const MAX_FRAMES_IN_FLIGHT = 2;
+
 /**
  * One running stream (detector × protocol): reads the newest frame, throttles, lets the protocol
  * encode it once and hands the one encoded unit to every session. Protocols subclass it and
@@ -154,11 +157,12 @@ export abstract class StreamWorker<
    * Frames this stream encodes at once (default 1). A protocol whose `encode()` may overlap with
    * the next frame's (its encoder runs off the event loop and keeps no per-frame state across an
    * await) sets 2: the next frame's conversion runs while the encoder works, and a second encode
-   * can use the second core. Units still reach the sessions in frame order.
+   * can use the second core. Units still reach the sessions in frame order. Capped at
+   * MAX_FRAMES_IN_FLIGHT.
    */
   protected readonly framesInFlight: number = 1;
   /** Output of toDisplay, reused: one buffer per frame in flight and one being written. */
-  private readonly displayBuffers = new BufferRing(3);
+  private readonly displayBuffers = new BufferRing(MAX_FRAMES_IN_FLIGHT + 1);
   /** Frames encoded. */
   framesEncoded = 0;
   /** Encodes that failed. */
@@ -320,7 +324,7 @@ export abstract class StreamWorker<
     const display = normalize(
       small,
       normalizeOptionsOf(params),
-      // At most two frames in flight: the buffer of three frames ago is no longer read.
+      // At most MAX_FRAMES_IN_FLIGHT frames in flight: a buffer comes back only after they are done.
       this.displayBuffers.next(small.width * small.height * small.channels),
     );
     // A protocol that converts further (I420) marks again; the later mark wins.
@@ -378,6 +382,7 @@ export abstract class StreamWorker<
 
   private async run(subscription: FrameSubscription): Promise<void> {
     const inFlight = new Set<Promise<void>>();
+    const limit = Math.min(MAX_FRAMES_IN_FLIGHT, Math.max(1, this.framesInFlight));
     // Resolves once the frame begun last was handed over: the next one waits for it (frame order).
     let handedOver: Promise<void> = Promise.resolve();
     try {
@@ -387,9 +392,7 @@ export abstract class StreamWorker<
         inFlight.add(job);
         const done = (): boolean => inFlight.delete(job);
         job.then(done, done);
-        return inFlight.size >= Math.max(1, this.framesInFlight)
-          ? Promise.race(inFlight)
-          : undefined;
+        return inFlight.size >= limit ? Promise.race(inFlight) : undefined;
       });
     } finally {
       await Promise.all(inFlight);

@@ -5,6 +5,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { StreamParams } from '../../src/core/stream-params.js';
 import { BaseSession } from '../../src/core/stream-session.js';
 import {
+  MAX_FRAMES_IN_FLIGHT,
   StreamWorker,
   type EncodedUnit,
   type StageMarks,
@@ -168,5 +169,15 @@ describe('StreamWorker with frames in flight', () => {
     const convert = w.status().latencyMs.convert!;
     expect(convert.p50, 'frame 1').to.be.below(20);
     expect(convert.p95, 'frame 0, from its own start (not frame 1 start)').to.be.at.least(110);
+  });
+
+  it('caps framesInFlight at MAX_FRAMES_IN_FLIGHT (the buffer rings are sized for it)', async () => {
+    const [w] = await startWorker(5);
+    for (let i = 0; i < 4; i++) detector.push();
+    await waitFor(() => w.started.length === MAX_FRAMES_IN_FLIGHT);
+    await sleep(30);
+    detector.push();
+    await sleep(30);
+    expect(w.mostActive).to.equal(MAX_FRAMES_IN_FLIGHT);
   });
 });

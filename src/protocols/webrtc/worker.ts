@@ -2,6 +2,7 @@ import { H264Packetizer, Vp8Packetizer } from 'werift';
 import {
   BufferRing,
   LiveViewError,
+  MAX_FRAMES_IN_FLIGHT,
   StreamWorker,
   type EncodedUnit,
   type Frame,
@@ -56,7 +57,7 @@ interface CodecState {
 export class WebrtcWorker extends StreamWorker<WebrtcParams, VideoUnit, WebrtcSession> {
   private readonly codecs = new Map<VideoCodec, CodecState>();
   /** I420 pictures, reused: one per frame in flight and one being written. */
-  private readonly pictureBuffers = new BufferRing(3);
+  private readonly pictureBuffers = new BufferRing(MAX_FRAMES_IN_FLIGHT + 1);
   /**
    * Each encoder takes one frame at a time in frame order (its own queue); meanwhile the next
    * frame is normalized and converted.
